@@ -1,0 +1,35 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+)
+
+// Connect returns a client for brokers, retrying with capped exponential
+// backoff (1s to 15s) while no broker answers, so a daemon that starts
+// before Kafka waits for it instead of exiting. It gives up only when ctx
+// ends.
+func Connect(ctx context.Context, brokers []string, sc *sarama.Config, log *zap.Logger) (sarama.Client, error) {
+	backoff := time.Second
+	for attempt := 1; ; attempt++ {
+		client, err := sarama.NewClient(brokers, sc)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("connected to Kafka", zap.Int("attempts", attempt))
+			}
+			return client, nil
+		}
+		log.Warn("Kafka not reachable; retrying", zap.Strings("brokers", brokers),
+			zap.Int("attempt", attempt), zap.Duration("backoff", backoff), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to %v: %w", brokers, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 15*time.Second)
+	}
+}

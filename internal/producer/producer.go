@@ -1,0 +1,346 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/models"
+)
+
+// Source yields the next ticket to send. The generator implements it.
+type Source interface {
+	Next() models.Ticket
+}
+
+// Options configure a Producer.
+type Options struct {
+	// Topic receives the tickets.
+	Topic string
+	// Rate is tickets per second; 0 means unthrottled.
+	Rate float64
+	// Burst is how many tickets the limiter lets through at once.
+	Burst int
+	// BatchSize caps the tickets handed to Kafka in one send; it is also the
+	// bound on tickets waiting to be sent.
+	BatchSize int
+	// RetryBackoff and RetryMaxBackoff pace the resending of tickets whose
+	// send failed after the client's own retries.
+	RetryBackoff    time.Duration
+	RetryMaxBackoff time.Duration
+	// DrainTimeout is how long pending tickets may still be delivered once
+	// the run context ends.
+	DrainTimeout time.Duration
+	// Probe checks that the broker answers; it runs every ProbeInterval.
+	Probe         func() error
+	ProbeInterval time.Duration
+	// StallAfter marks the producer unready while one send has been blocked
+	// longer than this.
+	StallAfter time.Duration
+}
+
+func (o Options) validate() error {
+	var errs []error
+	if o.Topic == "" {
+		errs = append(errs, errors.New("producer: Topic is empty"))
+	}
+	if o.Rate < 0 || math.IsNaN(o.Rate) {
+		errs = append(errs, fmt.Errorf("producer: Rate %g must be >= 0", o.Rate))
+	}
+	if o.Burst < 1 || o.BatchSize < 1 {
+		errs = append(errs, errors.New("producer: Burst and BatchSize must be >= 1"))
+	}
+	if o.RetryBackoff <= 0 || o.RetryMaxBackoff < o.RetryBackoff {
+		errs = append(errs, errors.New("producer: want 0 < RetryBackoff <= RetryMaxBackoff"))
+	}
+	if o.DrainTimeout <= 0 || o.ProbeInterval <= 0 || o.StallAfter <= 0 {
+		errs = append(errs, errors.New("producer: DrainTimeout, ProbeInterval and StallAfter must be > 0"))
+	}
+	if o.Probe == nil {
+		errs = append(errs, errors.New("producer: Probe is nil"))
+	}
+	return errors.Join(errs...)
+}
+
+// ErrUndelivered is returned by Run when the drain deadline passed with
+// tickets still unacknowledged.
+var ErrUndelivered = errors.New("tickets left undelivered")
+
+// Producer generates tickets at a steady rate and delivers each one, in
+// order per OrderID, through a sarama SyncProducer.
+type Producer struct {
+	opts    Options
+	sp      sarama.SyncProducer
+	src     Source
+	m       *metrics.Producer
+	log     *zap.Logger
+	health  *health
+	limiter *rate.Limiter
+}
+
+// New returns a Producer; it starts nothing until Run.
+func New(opts Options, sp sarama.SyncProducer, src Source, m *metrics.Producer, log *zap.Logger) (*Producer, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	limit := rate.Inf
+	if opts.Rate > 0 {
+		limit = rate.Limit(opts.Rate)
+	}
+	m.TargetRate.Set(opts.Rate)
+	return &Producer{
+		opts:    opts,
+		sp:      sp,
+		src:     src,
+		m:       m,
+		log:     log,
+		health:  newHealth(opts.StallAfter),
+		limiter: rate.NewLimiter(limit, opts.Burst),
+	}, nil
+}
+
+// Ready reports nil while the broker answers and sends succeed.
+func (p *Producer) Ready() error { return p.health.ready() }
+
+// Run generates and sends tickets until ctx ends. It then stops generating
+// and keeps delivering what is pending for up to DrainTimeout; tickets still
+// unacknowledged after that are reported as ErrUndelivered.
+//
+// Run owns three goroutines: the generator, the sender and the broker
+// probe. The generator hands tickets to the sender over a channel of
+// BatchSize; when Kafka is slow, the channel fills and generation waits, so
+// memory stays bounded and nothing spins.
+func (p *Producer) Run(ctx context.Context) error {
+	queue := make(chan *sarama.ProducerMessage, p.opts.BatchSize) // bound: the in-flight window
+	// drainCtx outlives ctx by DrainTimeout, so that pending tickets are
+	// still delivered after the stop signal.
+	drainCtx, cancelDrain := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer cancelDrain(nil)
+	sent := make(chan struct{})
+
+	var g errgroup.Group
+	g.Go(func() error {
+		defer close(queue)
+		p.generate(ctx, queue)
+		return nil
+	})
+	g.Go(func() error {
+		p.probe(ctx)
+		return nil
+	})
+	g.Go(func() error {
+		defer close(sent)
+		return p.send(drainCtx, queue)
+	})
+	g.Go(func() error {
+		select {
+		case <-sent:
+			return nil
+		case <-ctx.Done():
+		}
+		t := time.NewTimer(p.opts.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-sent:
+		case <-t.C:
+			cancelDrain(errDrainDeadline)
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+var errDrainDeadline = errors.New("drain deadline passed")
+
+// generate waits on the rate limiter, then hands the next ticket to queue,
+// until ctx ends.
+func (p *Producer) generate(ctx context.Context, queue chan<- *sarama.ProducerMessage) {
+	for {
+		start := time.Now()
+		if err := p.limiter.Wait(ctx); err != nil {
+			return // ctx ended, or cannot end before the next token
+		}
+		p.m.RateLimitWait.Add(time.Since(start).Seconds())
+		t := p.src.Next()
+		msg, err := newMessage(p.opts.Topic, t)
+		if err != nil {
+			// The generator only yields valid tickets: this is a bug, not
+			// an input problem, so stop rather than skip a sequence number.
+			p.log.Error("generated ticket does not encode; generation stops", zap.String("order_id", t.OrderID), zap.Error(err))
+			return
+		}
+		p.m.InFlight.Inc()
+		select {
+		case queue <- msg:
+		case <-ctx.Done():
+			p.m.InFlight.Dec()
+			return
+		}
+	}
+}
+
+// newMessage turns a ticket into a record keyed by its OrderID.
+func newMessage(topic string, t models.Ticket) (*sarama.ProducerMessage, error) {
+	value, err := t.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return &sarama.ProducerMessage{
+		Topic:    topic,
+		Key:      sarama.StringEncoder(t.OrderID),
+		Value:    sarama.ByteEncoder(value),
+		Headers:  []sarama.RecordHeader{{Key: []byte("content-type"), Value: []byte("application/json")}},
+		Metadata: t.OrderID,
+	}, nil
+}
+
+// send delivers batches from queue until it is closed and drained, or
+// until ctx (the drain context) ends.
+func (p *Producer) send(ctx context.Context, queue <-chan *sarama.ProducerMessage) error {
+	b := batcher{queue: queue, max: p.opts.BatchSize}
+	for {
+		batch := b.next()
+		if batch == nil {
+			return nil
+		}
+		if err := p.deliver(ctx, batch); err != nil {
+			left := len(b.backlog) + len(queue)
+			return fmt.Errorf("%w: %d, and %d more waiting: %w", ErrUndelivered, len(batch), left, err)
+		}
+	}
+}
+
+// deliver sends batch until every ticket in it is acknowledged, resending
+// the failed ones with capped exponential backoff. A batch holds at most
+// one ticket per order, so resending a failed ticket can never put it
+// behind a later ticket of its own order.
+func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage) error {
+	pending := batch
+	backoff := p.opts.RetryBackoff
+	for {
+		err := p.sendOnce(pending)
+		if err == nil {
+			return nil
+		}
+		pending = failed(pending, err)
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, p.opts.RetryMaxBackoff)
+	}
+}
+
+// sendOnce hands msgs to Kafka once and accounts for the outcome.
+func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
+	p.m.BatchSize.Observe(float64(len(msgs)))
+	stop := p.health.sending()
+	start := time.Now()
+	var err error
+	if len(msgs) == 1 {
+		_, _, err = p.sp.SendMessage(msgs[0])
+	} else {
+		err = p.sp.SendMessages(msgs)
+	}
+	stop()
+	p.m.SendDuration.Observe(time.Since(start).Seconds())
+
+	nFailed := 0
+	if err != nil {
+		reason := ""
+		for _, cause := range causes(msgs, err) {
+			reason = kafka.ErrorReason(cause)
+			p.m.Errors.WithLabelValues(reason).Inc()
+			nFailed++
+		}
+		p.health.sendFailed(err)
+		if suppressed, ok := p.health.shouldLog(); ok {
+			p.log.Warn("send failed; tickets will be sent again",
+				zap.String("topic", p.opts.Topic), zap.String("reason", reason),
+				zap.Int("failed", nFailed), zap.Int("batch", len(msgs)),
+				zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
+		}
+	} else {
+		p.health.sendSucceeded()
+	}
+	delivered := len(msgs) - nFailed
+	p.m.Produced.WithLabelValues(p.opts.Topic).Add(float64(delivered))
+	p.m.InFlight.Sub(float64(delivered))
+	return err
+}
+
+// failed returns the messages of msgs that err reports as failed, in their
+// original order; an error that is not per message fails them all.
+func failed(msgs []*sarama.ProducerMessage, err error) []*sarama.ProducerMessage {
+	var perMsg sarama.ProducerErrors
+	if !errors.As(err, &perMsg) {
+		return msgs
+	}
+	bad := make(map[*sarama.ProducerMessage]bool, len(perMsg))
+	for _, pe := range perMsg {
+		bad[pe.Msg] = true
+	}
+	out := make([]*sarama.ProducerMessage, 0, len(perMsg))
+	for _, m := range msgs {
+		if bad[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// causes returns one error per failed message: its own when err is per
+// message, otherwise err for each of msgs.
+func causes(msgs []*sarama.ProducerMessage, err error) []error {
+	var perMsg sarama.ProducerErrors
+	if !errors.As(err, &perMsg) {
+		out := make([]error, len(msgs))
+		for i := range out {
+			out[i] = err
+		}
+		return out
+	}
+	out := make([]error, len(perMsg))
+	for i, pe := range perMsg {
+		out[i] = pe.Err
+	}
+	return out
+}
+
+// probe checks the broker every ProbeInterval until ctx ends, and keeps
+// the ready gauge current.
+func (p *Producer) probe(ctx context.Context) {
+	t := time.NewTicker(p.opts.ProbeInterval)
+	defer t.Stop()
+	for {
+		err := p.opts.Probe()
+		wasUp := p.health.probed(err)
+		switch {
+		case err != nil && wasUp:
+			p.log.Warn("broker unreachable; producer not ready", zap.Error(err))
+		case err == nil && !wasUp:
+			p.log.Info("broker reachable again")
+		}
+		if p.health.ready() == nil {
+			p.m.Ready.Set(1)
+		} else {
+			p.m.Ready.Set(0)
+		}
+		select {
+		case <-ctx.Done():
+			p.m.Ready.Set(0)
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/models"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// roundRobin yields tickets of orders order-0..order-(n-1) in turn, each
+// order with its own gap-free sequence.
+type roundRobin struct {
+	n    int
+	i    int
+	seqs map[string]uint64
+}
+
+func (r *roundRobin) Next() models.Ticket {
+	id := fmt.Sprintf("order-%d", r.i%r.n)
+	r.i++
+	if r.seqs == nil {
+		r.seqs = map[string]uint64{}
+	}
+	r.seqs[id]++
+	return models.Ticket{
+		TicketID:      "00000000-0000-4000-8000-000000000001",
+		OrderID:       id,
+		CustomerID:    "cust-1",
+		Sequence:      r.seqs[id],
+		Type:          models.EventType("created"),
+		Amount:        100,
+		Currency:      "EUR",
+		CreatedAt:     time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+		SchemaVersion: models.SchemaVersion,
+	}
+}
+
+// fakeKafka is a SyncProducer that accepts or fails each message as fail
+// decides, and records what it accepted in order.
+type fakeKafka struct {
+	sarama.SyncProducer // not called; satisfies the rest of the interface
+
+	mu       sync.Mutex
+	calls    int
+	fail     func(call int, m *sarama.ProducerMessage) error
+	accepted []*sarama.ProducerMessage
+	block    chan struct{} // when non-nil, sends wait for it to close
+}
+
+func (f *fakeKafka) SendMessage(m *sarama.ProducerMessage) (int32, int64, error) {
+	err := f.SendMessages([]*sarama.ProducerMessage{m})
+	var pe sarama.ProducerErrors
+	if errors.As(err, &pe) {
+		return -1, -1, pe[0].Err
+	}
+	return 0, 0, err
+}
+
+func (f *fakeKafka) SendMessages(msgs []*sarama.ProducerMessage) error {
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	var errs sarama.ProducerErrors
+	for _, m := range msgs {
+		if f.fail != nil {
+			if err := f.fail(f.calls, m); err != nil {
+				errs = append(errs, &sarama.ProducerError{Msg: m, Err: err})
+				continue
+			}
+		}
+		f.accepted = append(f.accepted, m)
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (f *fakeKafka) acceptedCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.accepted)
+}
+
+func testOptions() Options {
+	return Options{
+		Topic:           "tickets",
+		Rate:            0,
+		Burst:           1,
+		BatchSize:       64,
+		RetryBackoff:    time.Millisecond,
+		RetryMaxBackoff: 5 * time.Millisecond,
+		DrainTimeout:    5 * time.Second,
+		Probe:           func() error { return nil },
+		ProbeInterval:   10 * time.Millisecond,
+		StallAfter:      time.Second,
+	}
+}
+
+func newTestProducer(t *testing.T, opts Options, kafka *fakeKafka, src Source) (*Producer, *metrics.Producer) {
+	t.Helper()
+	m := metrics.NewProducer(prometheus.NewRegistry())
+	p, err := New(opts, kafka, src, m, zap.NewNop())
+	require.NoError(t, err)
+	return p, m
+}
+
+// runUntil runs p until kafka accepted at least n tickets, then stops it and
+// returns Run's error.
+func runUntil(t *testing.T, p *Producer, kafka *fakeKafka, n int) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	require.Eventually(t, func() bool { return kafka.acceptedCount() >= n }, 10*time.Second, time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+		return nil
+	}
+}
+
+// requireInOrder checks that every order's accepted sequences are 1, 2, 3…
+// with no gap, repeat or reordering.
+func requireInOrder(t *testing.T, accepted []*sarama.ProducerMessage) {
+	t.Helper()
+	last := map[string]uint64{}
+	for _, m := range accepted {
+		value, err := m.Value.Encode()
+		require.NoError(t, err)
+		tk, err := models.Decode(value)
+		require.NoError(t, err)
+		key, err := m.Key.Encode()
+		require.NoError(t, err)
+		require.Equal(t, tk.OrderID, string(key), "record key is the order id")
+		require.Equal(t, last[tk.OrderID]+1, tk.Sequence, "order %s", tk.OrderID)
+		last[tk.OrderID] = tk.Sequence
+	}
+}
+
+func TestDeliversEveryTicketInOrder(t *testing.T) {
+	kafka := &fakeKafka{}
+	p, m := newTestProducer(t, testOptions(), kafka, &roundRobin{n: 20})
+
+	require.NoError(t, runUntil(t, p, kafka, 2000))
+
+	requireInOrder(t, kafka.accepted)
+	assert.Equal(t, float64(len(kafka.accepted)), testutil.ToFloat64(m.Produced.WithLabelValues("tickets")))
+	assert.Zero(t, testutil.ToFloat64(m.InFlight), "nothing left in flight after a drain")
+	assert.Greater(t, testutil.CollectAndCount(m.BatchSize), 0)
+}
+
+func TestPartialFailuresAreResentWithoutReordering(t *testing.T) {
+	// Every third send fails for the tickets of odd-numbered orders.
+	kafka := &fakeKafka{fail: func(call int, m *sarama.ProducerMessage) error {
+		var n int
+		_, _ = fmt.Sscanf(orderKey(m), "order-%d", &n)
+		if call%3 == 0 && n%2 == 1 {
+			return sarama.ErrNotEnoughReplicas
+		}
+		return nil
+	}}
+	p, m := newTestProducer(t, testOptions(), kafka, &roundRobin{n: 7})
+
+	require.NoError(t, runUntil(t, p, kafka, 3000))
+
+	requireInOrder(t, kafka.accepted)
+	assert.Positive(t, testutil.ToFloat64(m.Errors.WithLabelValues("unavailable")))
+	assert.Zero(t, testutil.ToFloat64(m.InFlight))
+}
+
+func TestDrainDeadlineReportsUndelivered(t *testing.T) {
+	kafka := &fakeKafka{fail: func(int, *sarama.ProducerMessage) error { return sarama.ErrOutOfBrokers }}
+	opts := testOptions()
+	opts.DrainTimeout = 50 * time.Millisecond
+	p, m := newTestProducer(t, opts, kafka, &roundRobin{n: 3})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	require.Eventually(t, func() bool { return testutil.ToFloat64(m.Errors.WithLabelValues("unavailable")) > 0 },
+		5*time.Second, time.Millisecond)
+	require.Error(t, p.Ready(), "failing sends make the producer unready")
+	cancel()
+
+	err := <-done
+	require.ErrorIs(t, err, ErrUndelivered)
+	assert.Empty(t, kafka.accepted)
+}
+
+func TestReadinessFollowsProbeAndStalls(t *testing.T) {
+	var mu sync.Mutex
+	probeErr := errors.New("connection refused")
+	opts := testOptions()
+	opts.StallAfter = 20 * time.Millisecond
+	opts.Probe = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		return probeErr
+	}
+	kafka := &fakeKafka{block: make(chan struct{})}
+	p, m := newTestProducer(t, opts, kafka, &roundRobin{n: 1})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+
+	require.Eventually(t, func() bool { return p.Ready() != nil && testutil.ToFloat64(m.Ready) == 0 }, 5*time.Second, time.Millisecond)
+	assert.ErrorContains(t, p.Ready(), "connection refused")
+
+	mu.Lock()
+	probeErr = nil
+	mu.Unlock()
+	// The broker answers, but the first send is still blocked.
+	require.Eventually(t, func() bool {
+		err := p.Ready()
+		return err != nil && strings.Contains(err.Error(), "blocked")
+	}, 5*time.Second, time.Millisecond)
+
+	close(kafka.block)
+	require.Eventually(t, func() bool { return p.Ready() == nil && testutil.ToFloat64(m.Ready) == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Options)
+		want   string
+	}{
+		{"no topic", func(o *Options) { o.Topic = "" }, "Topic"},
+		{"negative rate", func(o *Options) { o.Rate = -1 }, "Rate"},
+		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "BatchSize"},
+		{"no probe", func(o *Options) { o.Probe = nil }, "Probe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOptions()
+			tt.mutate(&opts)
+			_, err := New(opts, &fakeKafka{}, &roundRobin{n: 1}, metrics.NewProducer(prometheus.NewRegistry()), zap.NewNop())
+			require.ErrorContains(t, err, tt.want)
+		})
+	}
+}
