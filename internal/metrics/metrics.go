@@ -97,3 +97,108 @@ func NewProducer(reg prometheus.Registerer) *Producer {
 		}),
 	}
 }
+
+// Consumer holds the consumer daemon's metrics.
+type Consumer struct {
+	// Consumed counts tickets taken from the input topic, by partition.
+	Consumed *prometheus.CounterVec
+	// Processed counts tickets processed and published to the output topic.
+	Processed prometheus.Counter
+	// Retries counts attempts beyond the first, after transient errors.
+	Retries prometheus.Counter
+	// DeadLettered counts tickets written to the dead-letter topic, by reason.
+	DeadLettered *prometheus.CounterVec
+	// OrderGaps and OrderRepeats count sequence numbers that skipped ahead
+	// or came again within an order.
+	OrderGaps    prometheus.Counter
+	OrderRepeats prometheus.Counter
+	// ProcessingDuration observes one ticket from the start of its first
+	// attempt to its outcome (published or dead-lettered).
+	ProcessingDuration prometheus.Histogram
+	// EndToEndLatency observes created_at to processed, per ticket.
+	EndToEndLatency prometheus.Histogram
+	// InFlight is the tickets taken and not yet finished, by partition.
+	InFlight *prometheus.GaugeVec
+	// LagMessages is high watermark minus committed offset, by partition.
+	LagMessages *prometheus.GaugeVec
+	// LagSeconds is the age of the oldest unfinished ticket, by partition.
+	LagSeconds *prometheus.GaugeVec
+	// AssignedPartitions is the partitions this member owns.
+	AssignedPartitions prometheus.Gauge
+	// Rebalances counts group sessions started.
+	Rebalances prometheus.Counter
+	// PublishErrors counts failed writes to the output and dead-letter topics.
+	PublishErrors *prometheus.CounterVec
+	// Ready is 1 while the consumer is a member of its group.
+	Ready prometheus.Gauge
+}
+
+// NewConsumer registers the consumer's metrics on reg.
+func NewConsumer(reg prometheus.Registerer) *Consumer {
+	f := promauto.With(reg)
+	const sub = "consumer"
+	return &Consumer{
+		Consumed: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "consumed_total",
+			Help: "Tickets taken from the input topic.",
+		}, []string{"topic", "partition"}),
+		Processed: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "processed_total",
+			Help: "Tickets processed and published to the output topic.",
+		}),
+		Retries: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "retries_total",
+			Help: "Processing attempts beyond the first, after transient errors.",
+		}),
+		DeadLettered: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "dead_lettered_total",
+			Help: "Tickets written to the dead-letter topic, by reason.",
+		}, []string{"reason"}),
+		OrderGaps: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "order_gaps_total",
+			Help: "Tickets whose sequence skipped ahead of the last one seen for their order.",
+		}),
+		OrderRepeats: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "order_repeats_total",
+			Help: "Tickets whose sequence was not above the last one seen for their order; they are skipped.",
+		}),
+		ProcessingDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "processing_duration_seconds",
+			Help:    "Time from a ticket's first attempt to its outcome, retries included.",
+			Buckets: latencyBuckets,
+		}),
+		EndToEndLatency: f.NewHistogram(prometheus.HistogramOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "end_to_end_latency_seconds",
+			Help:    "Time from a ticket's created_at to its processing.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
+		}),
+		InFlight: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "in_flight_tickets",
+			Help: "Tickets taken from a partition and not yet finished.",
+		}, []string{"partition"}),
+		LagMessages: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "lag_messages",
+			Help: "High watermark minus the committed offset, per assigned partition.",
+		}, []string{"partition"}),
+		LagSeconds: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "lag_seconds",
+			Help: "Age of the oldest unfinished ticket, per assigned partition; 0 when none waits.",
+		}, []string{"partition"}),
+		AssignedPartitions: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "assigned_partitions",
+			Help: "Partitions assigned to this group member.",
+		}),
+		Rebalances: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "rebalances_total",
+			Help: "Group sessions started, one per rebalance.",
+		}),
+		PublishErrors: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "publish_errors_total",
+			Help: "Failed writes to the output or dead-letter topic, by topic and reason.",
+		}, []string{"topic", "reason"}),
+		Ready: f.NewGauge(prometheus.GaugeOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "ready",
+			Help: "1 while the consumer is a member of its group.",
+		}),
+	}
+}
