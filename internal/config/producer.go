@@ -28,6 +28,9 @@ type Producer struct {
 	Orders int
 	// Seed makes the generated stream repeatable; 0 picks a random seed.
 	Seed uint64
+	// MaxTickets stops the producer after this many tickets (default 0: run
+	// until stopped).
+	MaxTickets int64
 	// BatchSize caps the tickets handed to Kafka in one send (default 500).
 	BatchSize int
 	// Linger is how long the client may wait to fill a request (default 0: send at once).
@@ -73,6 +76,7 @@ func LoadProducer(args []string, lookup func(string) (string, bool)) (Producer, 
 	s.Int(&c.Orders, "ORDERS", 100, "orders open at once")
 	var seed int64
 	s.Int64(&seed, "SEED", 0, "seed for a repeatable stream; 0 picks one at random")
+	s.Int64(&c.MaxTickets, "MAX_TICKETS", 0, "stop after this many tickets; 0 runs until stopped")
 	s.Int(&c.BatchSize, "BATCH_SIZE", 500, "most tickets handed to Kafka in one send")
 	s.Duration(&c.Linger, "LINGER", 0, "time the client may wait to fill a request")
 	s.String(&c.Compression, "COMPRESSION", "lz4", "compression: "+strings.Join(compressions, ", "))
@@ -120,6 +124,9 @@ func (c Producer) Validate() error {
 	}
 	if c.Orders < 1 {
 		errs = append(errs, fmt.Errorf("ORDERS=%d: must be >= 1", c.Orders))
+	}
+	if c.MaxTickets < 0 {
+		errs = append(errs, fmt.Errorf("MAX_TICKETS=%d: must be >= 0 (0 runs until stopped)", c.MaxTickets))
 	}
 	if c.BatchSize < 1 {
 		errs = append(errs, fmt.Errorf("BATCH_SIZE=%d: must be >= 1", c.BatchSize))

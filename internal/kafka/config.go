@@ -55,9 +55,6 @@ func NewConsumerConfig(c config.Consumer) (*sarama.Config, error) {
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Consumer.Offsets.AutoCommit.Enable = true
 	sc.Consumer.Offsets.AutoCommit.Interval = time.Second
-	// A ticket larger than the limit must still be fetched, so that it can
-	// be dead-lettered instead of stalling the partition.
-	sc.Consumer.Fetch.Max = int32(max(c.MaxMessageBytes*2, 4<<20))
 	switch c.BalanceStrategy {
 	case "sticky":
 		sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}
@@ -76,7 +73,7 @@ func NewConsumerConfig(c config.Consumer) (*sarama.Config, error) {
 		retryBackoff:    100 * time.Millisecond,
 		retryMaxBackoff: 2 * time.Second,
 		timeout:         10 * time.Second,
-		maxMessageBytes: c.MaxMessageBytes + 64<<10, // room for dead-letter headers
+		maxMessageBytes: DeadLetterMaxBytes,
 		compression:     "lz4",
 	}); err != nil {
 		return nil, err
@@ -86,6 +83,12 @@ func NewConsumerConfig(c config.Consumer) (*sarama.Config, error) {
 	}
 	return sc, nil
 }
+
+// DeadLetterMaxBytes is the largest record the consumer writes. It is well
+// above the largest ticket accepted, so that an oversized ticket is kept
+// whole, with its headers, in the dead-letter topic (which the consumer
+// creates with this max.message.bytes).
+const DeadLetterMaxBytes = 16 << 20
 
 // newBaseConfig sets what every client shares: identity, protocol version,
 // network security and metadata refresh.

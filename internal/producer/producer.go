@@ -30,6 +30,8 @@ type Options struct {
 	Rate float64
 	// Burst is how many tickets the limiter lets through at once.
 	Burst int
+	// Limit stops generation after this many tickets; 0 means no limit.
+	Limit int64
 	// BatchSize caps the tickets handed to Kafka in one send; it is also the
 	// bound on tickets waiting to be sent.
 	BatchSize int
@@ -111,15 +113,20 @@ func New(opts Options, sp sarama.SyncProducer, src Source, m *metrics.Producer, 
 // Ready reports nil while the broker answers and sends succeed.
 func (p *Producer) Ready() error { return p.health.ready() }
 
-// Run generates and sends tickets until ctx ends. It then stops generating
-// and keeps delivering what is pending for up to DrainTimeout; tickets still
-// unacknowledged after that are reported as ErrUndelivered.
+// Run generates and sends tickets until ctx ends or Limit tickets are
+// delivered. Once ctx ends it stops generating and keeps delivering what is
+// pending for up to DrainTimeout; tickets still unacknowledged after that
+// are reported as ErrUndelivered.
 //
 // Run owns three goroutines: the generator, the sender and the broker
 // probe. The generator hands tickets to the sender over a channel of
 // BatchSize; when Kafka is slow, the channel fills and generation waits, so
 // memory stays bounded and nothing spins.
 func (p *Producer) Run(ctx context.Context) error {
+	// The probe and the drain timer also stop once the sender is done,
+	// which happens on its own when Limit is reached.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	queue := make(chan *sarama.ProducerMessage, p.opts.BatchSize) // bound: the in-flight window
 	// drainCtx outlives ctx by DrainTimeout, so that pending tickets are
 	// still delivered after the stop signal.
@@ -139,6 +146,7 @@ func (p *Producer) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		defer close(sent)
+		defer cancel()
 		return p.send(drainCtx, queue)
 	})
 	g.Go(func() error {
@@ -162,9 +170,9 @@ func (p *Producer) Run(ctx context.Context) error {
 var errDrainDeadline = errors.New("drain deadline passed")
 
 // generate waits on the rate limiter, then hands the next ticket to queue,
-// until ctx ends.
+// until ctx ends or Limit tickets were generated.
 func (p *Producer) generate(ctx context.Context, queue chan<- *sarama.ProducerMessage) {
-	for {
+	for n := int64(0); p.opts.Limit == 0 || n < p.opts.Limit; n++ {
 		start := time.Now()
 		if err := p.limiter.Wait(ctx); err != nil {
 			return // ctx ended, or cannot end before the next token

@@ -228,8 +228,11 @@ func TestReadinessFollowsProbeAndStalls(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 
-	require.Eventually(t, func() bool { return p.Ready() != nil && testutil.ToFloat64(m.Ready) == 0 }, 5*time.Second, time.Millisecond)
-	assert.ErrorContains(t, p.Ready(), "connection refused")
+	require.Eventually(t, func() bool {
+		err := p.Ready()
+		return err != nil && strings.Contains(err.Error(), "connection refused")
+	}, 5*time.Second, time.Millisecond)
+	assert.Zero(t, testutil.ToFloat64(m.Ready))
 
 	mu.Lock()
 	probeErr = nil
@@ -265,4 +268,17 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+func TestStopsByItselfAfterLimit(t *testing.T) {
+	opts := testOptions()
+	opts.Limit = 500
+	kafka := &fakeKafka{}
+	p, m := newTestProducer(t, opts, kafka, &roundRobin{n: 9})
+
+	require.NoError(t, p.Run(context.Background()))
+
+	assert.Len(t, kafka.accepted, 500)
+	requireInOrder(t, kafka.accepted)
+	assert.Equal(t, 500.0, testutil.ToFloat64(m.Produced.WithLabelValues("tickets")))
 }
