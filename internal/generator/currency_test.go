@@ -1,0 +1,104 @@
+package generator
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ticket-processor/internal/models"
+)
+
+func TestCurrencyTableMatchesISO4217(t *testing.T) {
+	for _, c := range currencies {
+		t.Run(c.code, func(t *testing.T) {
+			digits, ok := models.CurrencyMinorUnits(c.code)
+
+			require.True(t, ok, "%s is not an accepted currency", c.code)
+			assert.Equal(t, digits, c.digits)
+			assert.Positive(t, c.weight)
+			assert.Positive(t, c.minMajor)
+			assert.Less(t, c.minMajor, c.maxMajor)
+		})
+	}
+}
+
+func TestTotalsStayWithinCurrencyBounds(t *testing.T) {
+	tests := []struct {
+		code string
+	}{
+		{"EUR"}, {"USD"}, {"GBP"}, {"JPY"}, {"CHF"}, {"SEK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			c := currencyByCode(t, tt.code)
+			g := &Generator{rng: rand.New(rand.NewPCG(1, 2))}
+
+			for range 10_000 {
+				total := g.initialTotal(c)
+				require.GreaterOrEqual(t, total, c.minTotal())
+				require.LessOrEqual(t, total, c.maxMajor*pow10(c.digits)+pow10(c.digits)-1)
+				for range 20 {
+					next := g.changeTotal(c, total)
+					require.NotEqual(t, total, next)
+					require.GreaterOrEqual(t, next, c.minTotal())
+					require.LessOrEqual(t, next, c.maxTotal())
+					total = next
+				}
+			}
+		})
+	}
+}
+
+func TestZeroDecimalTotalsAreRoundedToTens(t *testing.T) {
+	c := currencyByCode(t, "JPY")
+	g := &Generator{rng: rand.New(rand.NewPCG(3, 4))}
+
+	for range 10_000 {
+		total := g.initialTotal(c)
+		require.Zero(t, total%10, "JPY total %d", total)
+		require.Zero(t, g.changeTotal(c, total)%10, "JPY total after change")
+	}
+}
+
+func TestRNGReaderFillsEveryByteFromTheStream(t *testing.T) {
+	tests := []struct {
+		name string
+		size int
+	}{
+		{"empty", 0},
+		{"less than a word", 5},
+		{"one uuid", 16},
+		{"odd size", 23},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rngReader{rng: rand.New(rand.NewPCG(5, 6))}
+			reference := rand.New(rand.NewPCG(5, 6))
+			want := make([]byte, (tt.size+7)/8*8)
+			for i := 0; i < len(want); i += 8 {
+				binary.LittleEndian.PutUint64(want[i:], reference.Uint64())
+			}
+			buf := make([]byte, tt.size)
+
+			n, err := r.Read(buf)
+
+			require.NoError(t, err)
+			assert.Equal(t, tt.size, n)
+			assert.Equal(t, want[:tt.size], buf)
+		})
+	}
+}
+
+func currencyByCode(t *testing.T, code string) *currency {
+	t.Helper()
+	for i := range currencies {
+		if currencies[i].code == code {
+			return &currencies[i]
+		}
+	}
+	require.Failf(t, "unknown currency", "%s is not in the generator's table", code)
+	return nil
+}
