@@ -1,0 +1,54 @@
+// Command consumer is the consumer-group daemon: it processes tickets in
+// order per OrderID, many orders at once within a partition, retries
+// transient failures and dead-letters the rest. Configuration comes from the
+// environment and flags; run with -h for the list.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"go.uber.org/zap"
+
+	"ticket-processor/internal/buildinfo"
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/daemon"
+	"ticket-processor/internal/logging"
+)
+
+const binaryName = "consumer"
+
+func main() { os.Exit(start(os.Args[1:])) }
+
+// start parses the configuration, builds the logger and runs the consumer
+// until a signal; it returns the exit status.
+func start(args []string) int {
+	if daemon.IsVersionFlag(args) {
+		fmt.Println(buildinfo.String(binaryName))
+		return daemon.ExitOK
+	}
+	cfg, err := config.LoadConsumer(args, nil)
+	if err != nil {
+		return daemon.ConfigStatus(os.Stdout, os.Stderr, binaryName, err)
+	}
+	log, err := logging.New(binaryName, cfg.Service.LogLevel)
+	if err != nil {
+		return daemon.ConfigStatus(os.Stdout, os.Stderr, binaryName, err)
+	}
+	defer func() { _ = log.Sync() }()
+
+	ctx, stop := daemon.SignalContext()
+	defer stop()
+	log.Info("starting", zap.String("version", buildinfo.Version), zap.String("revision", buildinfo.Commit()),
+		zap.Strings("brokers", cfg.Kafka.Brokers), zap.String("topic", cfg.Topic), zap.String("group", cfg.GroupID),
+		zap.Int("workers", cfg.Workers))
+	if err := daemon.RunWithDeadline(ctx, cfg.Service.ShutdownTimeout, func(ctx context.Context) error {
+		return run(ctx, cfg, log)
+	}); err != nil {
+		log.Error("stopped with an error", zap.Error(err))
+		return daemon.ExitFailure
+	}
+	log.Info("stopped")
+	return daemon.ExitOK
+}

@@ -1,0 +1,184 @@
+//go:build integration
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/kafkatest"
+	"ticket-processor/internal/models"
+)
+
+const binary = "ticket-processor/cmd/producer"
+
+// requireOrdered checks that every record is a valid ticket keyed by its
+// order, on the partition murmur2 gives, and that each order's sequence
+// runs 1, 2, 3… with no gap, repeat or reordering. It returns the number
+// of distinct orders.
+func requireOrdered(t *testing.T, records []*sarama.ConsumerMessage, partitions int32) int {
+	t.Helper()
+	last := map[string]uint64{}
+	for _, r := range records {
+		tk, err := models.Decode(r.Value)
+		require.NoError(t, err, "partition %d offset %d", r.Partition, r.Offset)
+		require.Equal(t, tk.OrderID, string(r.Key), "key is the order id")
+		require.Equal(t, kafka.PartitionFor(r.Key, partitions), r.Partition, "order %s on its murmur2 partition", tk.OrderID)
+		require.Equal(t, last[tk.OrderID]+1, tk.Sequence, "order %s: sequence after %d", tk.OrderID, last[tk.OrderID])
+		last[tk.OrderID] = tk.Sequence
+	}
+	return len(last)
+}
+
+func TestProducerDeliversEveryTicketInOrder(t *testing.T) {
+	topic := kafkatest.Name("it-producer")
+	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{
+		"KAFKA_BROKERS=" + strings.Join(kafkatest.Brokers(t), ","), "KAFKA_TOPIC=" + topic,
+		"RATE=0", "ORDERS=20", "MAX_TICKETS=1000", "TOPIC_PARTITIONS=6", "LOG_LEVEL=warn",
+	})
+	require.Equal(t, 0, p.Wait(t, time.Minute), "producer exit status")
+
+	records := kafkatest.ReadToEnd(t, topic)
+	require.Len(t, records, 1000, "every ticket arrives, none twice")
+	orders := requireOrdered(t, records, 6)
+	assert.GreaterOrEqual(t, orders, 20, "tickets spread over the open orders")
+}
+
+func TestKcatSeesKeyedJSON(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	require.NoError(t, err, "kcat is installed by .ci/run (apt-get install kcat)")
+	brokers := strings.Join(kafkatest.Brokers(t), ",")
+	topic := kafkatest.Name("it-kcat")
+	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{
+		"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + topic, "RATE=0", "ORDERS=10", "MAX_TICKETS=200", "LOG_LEVEL=warn",
+	})
+	require.Equal(t, 0, p.Wait(t, time.Minute))
+
+	out, err := exec.Command(kcat, "-C", "-b", brokers, "-t", topic, "-e", "-q", "-f", "%p\t%k\t%s\n").Output()
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	require.Len(t, lines, 200)
+	for _, line := range lines {
+		fields := strings.SplitN(line, "\t", 3)
+		require.Len(t, fields, 3, "kcat line %q", line)
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal([]byte(fields[2]), &doc), "valid JSON: %s", fields[2])
+		assert.Equal(t, fields[1], doc["order_id"], "keyed by order_id")
+		assert.Equal(t, fmt.Sprint(kafka.PartitionFor([]byte(fields[1]), 6)), fields[0])
+	}
+}
+
+func TestKcatMurmur2PartitionerAgrees(t *testing.T) {
+	kcat, err := exec.LookPath("kcat")
+	require.NoError(t, err)
+	topic := kafkatest.CreateTopic(t, "it-murmur2", 12, nil)
+	var in strings.Builder
+	keys := make([]string, 300)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("ord-%016x", uint64(i)*0x9e3779b97f4a7c15)
+		fmt.Fprintf(&in, "%s:v%d\n", keys[i], i)
+	}
+	cmd := exec.Command(kcat, "-P", "-b", strings.Join(kafkatest.Brokers(t), ","), "-t", topic,
+		"-K:", "-X", "partitioner=murmur2_random")
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	records := kafkatest.ReadAll(t, topic, len(keys), 30*time.Second)
+	require.Len(t, records, len(keys))
+	for _, r := range records {
+		assert.Equal(t, kafka.PartitionFor(r.Key, 12), r.Partition, "key %s", r.Key)
+	}
+}
+
+func TestProducerRidesOutBrokerOutage(t *testing.T) {
+	kafkatest.RequireBrokerControl(t)
+	topic := kafkatest.Name("it-outage")
+	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{
+		"KAFKA_BROKERS=" + strings.Join(kafkatest.Brokers(t), ","), "KAFKA_TOPIC=" + topic,
+		"RATE=200", "ORDERS=50", "SHUTDOWN_TIMEOUT=30s",
+	})
+	kafkatest.WaitStatus(t, p.URL("/readyz"), 200, 30*time.Second)
+	before := kafkatest.ReadAll(t, topic, 200, 30*time.Second)
+
+	kafkatest.StopBroker(t)
+	stopped := time.Now()
+	kafkatest.WaitStatus(t, p.URL("/readyz"), 503, 20*time.Second)
+	require.Equal(t, 200, kafkatest.Status(p.URL("/healthz")), "alive while the broker is away")
+	// The outage lasts ten seconds from the moment the broker stopped.
+	time.Sleep(time.Until(stopped.Add(10 * time.Second)))
+	kafkatest.StartBroker(t)
+
+	kafkatest.WaitStatus(t, p.URL("/readyz"), 200, 90*time.Second)
+	// Let some tickets flow after recovery, then stop gracefully.
+	kafkatest.ReadAll(t, topic, len(before)+400, 60*time.Second)
+	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, p.Wait(t, 40*time.Second), "graceful exit")
+
+	records := kafkatest.ReadToEnd(t, topic)
+	requireOrdered(t, records, 6)
+	assert.Equal(t, producedTotal(t, p.Stdout()), len(records), "every acknowledged ticket is in the topic once")
+}
+
+// producedTotal reads the acknowledged count from the producer's
+// "producer stopped" log line.
+func producedTotal(t *testing.T, logs string) int {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg      string `json:"msg"`
+			Produced *int   `json:"produced"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "producer stopped" && line.Produced != nil {
+			return *line.Produced
+		}
+	}
+	t.Fatalf("no 'producer stopped' log line with a produced count in:\n%s", logs)
+	return 0
+}
+
+func TestInvalidConfigurationExitsWithStatus2(t *testing.T) {
+	bin := kafkatest.Build(t, binary)
+	tests := []struct {
+		env  string // or a flag, when it starts with --
+		want string
+	}{
+		{"RATE=-5", "RATE=-5: must be a finite number >= 0"},
+		{"RATE=fast", `RATE="fast": want a number`},
+		{"KAFKA_BROKERS=localhost", `KAFKA_BROKERS entry "localhost": want host:port`},
+		{"--metrics-port=70000", "METRICS_PORT=70000: must be 1-65535"},
+		{"--rate=x", `invalid value "x" for flag -rate: want a number`},
+		{"COMPRESSION=brotli", `COMPRESSION="brotli": want one of none, gzip, snappy, lz4, zstd`},
+		{"LOG_LEVEL=loud", `LOG_LEVEL="loud": want debug, info, warn or error`},
+		{"KAFKA_SASL_MECHANISM=KERBEROS", `KAFKA_SASL_MECHANISM="KERBEROS"`},
+		{"SHUTDOWN_TIMEOUT=soon", `SHUTDOWN_TIMEOUT="soon": want a duration`},
+		{"KAFKA_TLS_CA_FILE=/no/such/ca.pem", `KAFKA_TLS_CA_FILE="/no/such/ca.pem"`},
+		{"ORDERS=0", "ORDERS=0: must be >= 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env, func(t *testing.T) {
+			var p *kafkatest.Process
+			if strings.HasPrefix(tt.env, "--") {
+				p = kafkatest.Start(t, bin, nil, tt.env)
+			} else {
+				p = kafkatest.Start(t, bin, []string{tt.env})
+			}
+			require.Equal(t, 2, p.Wait(t, 10*time.Second))
+			assert.Contains(t, p.Stderr(), tt.want)
+			assert.Empty(t, p.Stdout(), "nothing starts")
+		})
+	}
+}

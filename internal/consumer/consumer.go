@@ -1,0 +1,260 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/retry"
+)
+
+// Options configure a Consumer.
+type Options struct {
+	// Topic is read; OutputTopic and DLQTopic are written.
+	Topic, OutputTopic, DLQTopic string
+	// Group is the consumer group id, recorded in dead-letter headers.
+	Group string
+	// Workers is how many tickets of one partition run at once.
+	Workers int
+	// MaxInFlight caps the tickets of one partition taken ahead of the
+	// oldest unfinished one.
+	MaxInFlight int
+	// Retry paces the attempts on transient errors.
+	Retry retry.Policy
+	// OrderPolicy is config.OrderPolicyContinue or config.OrderPolicyPark.
+	OrderPolicy string
+	// DrainTimeout bounds finishing in-flight tickets on revoke.
+	DrainTimeout time.Duration
+	// LagInterval is how often lag is measured.
+	LagInterval time.Duration
+	// MaxMessageBytes is the largest ticket accepted.
+	MaxMessageBytes int
+}
+
+func (o Options) validate() error {
+	var errs []error
+	if o.Topic == "" || o.OutputTopic == "" || o.DLQTopic == "" || o.Group == "" {
+		errs = append(errs, errors.New("consumer: Topic, OutputTopic, DLQTopic and Group are required"))
+	}
+	if o.Workers < 1 || o.MaxInFlight < 1 {
+		errs = append(errs, errors.New("consumer: Workers and MaxInFlight must be >= 1"))
+	}
+	if err := o.Retry.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("consumer: %w", err))
+	}
+	if o.OrderPolicy != config.OrderPolicyContinue && o.OrderPolicy != config.OrderPolicyPark {
+		errs = append(errs, fmt.Errorf("consumer: OrderPolicy %q unknown", o.OrderPolicy))
+	}
+	if o.DrainTimeout <= 0 || o.LagInterval <= 0 || o.MaxMessageBytes <= 0 {
+		errs = append(errs, errors.New("consumer: DrainTimeout, LagInterval and MaxMessageBytes must be > 0"))
+	}
+	return errors.Join(errs...)
+}
+
+// OffsetSource returns a partition's high watermark; sarama.Client's
+// GetOffset with sarama.OffsetNewest is one.
+type OffsetSource interface {
+	GetOffset(topic string, partition int32, time int64) (int64, error)
+}
+
+// Consumer runs a consumer group member that processes tickets in order
+// per OrderID, many orders at once within a partition.
+type Consumer struct {
+	opts    Options
+	group   sarama.ConsumerGroup
+	offsets OffsetSource
+	proc    *processor
+	m       *metrics.Consumer
+	log     *zap.Logger
+
+	member atomic.Bool // true from Setup until the Consume loop stops
+
+	mu     sync.Mutex
+	active map[int32]*partition // claimed partitions, for lag
+}
+
+// New returns a Consumer reading through group and writing through out
+// (an idempotent SyncProducer). It starts nothing until Run.
+func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sarama.SyncProducer, step Step, m *metrics.Consumer, log *zap.Logger) (*Consumer, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if step == nil {
+		step = NoopStep
+	}
+	return &Consumer{
+		opts:    opts,
+		group:   group,
+		offsets: offsets,
+		proc:    &processor{opts: opts, out: out, step: step, m: m, log: log, now: time.Now},
+		m:       m,
+		log:     log,
+		active:  make(map[int32]*partition),
+	}, nil
+}
+
+// Ready reports nil while the consumer is a member of its group.
+func (c *Consumer) Ready() error {
+	if !c.member.Load() {
+		return errors.New("not a member of the consumer group")
+	}
+	return nil
+}
+
+// Run joins the group and processes tickets until ctx ends. On the way out
+// every claimed partition finishes its in-flight tickets (within
+// DrainTimeout), the finished offsets are committed, and the caller closes
+// the group to leave it.
+//
+// Consume is called again after every rebalance, as sarama requires: a
+// session ends whenever the group rebalances, and the loop ends only with
+// ctx or a closed group.
+func (c *Consumer) Run(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		c.logGroupErrors(gctx)
+		return nil
+	})
+	g.Go(func() error {
+		c.measureLag(gctx)
+		return nil
+	})
+	g.Go(func() error {
+		defer c.setMember(false)
+		backoff := time.Second
+		for {
+			err := c.group.Consume(ctx, []string{c.opts.Topic}, handler{c})
+			switch {
+			case errors.Is(err, sarama.ErrClosedConsumerGroup), ctx.Err() != nil:
+				return nil
+			case err != nil:
+				c.setMember(false)
+				c.log.Warn("group session failed; joining again", zap.Duration("backoff", backoff), zap.Error(err))
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(backoff):
+				}
+				backoff = min(backoff*2, 30*time.Second)
+			default:
+				backoff = time.Second
+			}
+		}
+	})
+	return g.Wait()
+}
+
+func (c *Consumer) setMember(in bool) {
+	c.member.Store(in)
+	if in {
+		c.m.Ready.Set(1)
+	} else {
+		c.m.Ready.Set(0)
+	}
+}
+
+// logGroupErrors drains the group's error channel, which sarama requires
+// when Consumer.Return.Errors is set.
+func (c *Consumer) logGroupErrors(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case err, ok := <-c.group.Errors():
+			if !ok {
+				return
+			}
+			c.log.Warn("consumer group error", zap.Error(err))
+		}
+	}
+}
+
+// measureLag refreshes the lag gauges of the claimed partitions every
+// LagInterval.
+func (c *Consumer) measureLag(ctx context.Context) {
+	t := time.NewTicker(c.opts.LagInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		parts := make([]*partition, 0, len(c.active))
+		for _, p := range c.active {
+			parts = append(parts, p)
+		}
+		c.mu.Unlock()
+		for _, p := range parts {
+			c.refreshLag(p)
+		}
+	}
+}
+
+func (c *Consumer) refreshLag(p *partition) {
+	hwm, err := c.offsets.GetOffset(p.topic, p.id, sarama.OffsetNewest)
+	if err != nil {
+		c.log.Debug("high watermark unavailable", zap.Int32("partition", p.id), zap.Error(err))
+		return
+	}
+	label := partitionLabel(p.id)
+	c.m.LagMessages.WithLabelValues(label).Set(float64(max(hwm-p.commitPoint(), 0)))
+	age := 0.0
+	if oldest, ok := p.tracker.oldestUnfinished(); ok && !oldest.IsZero() {
+		age = max(time.Since(oldest).Seconds(), 0)
+	}
+	c.m.LagSeconds.WithLabelValues(label).Set(age)
+}
+
+// handler implements sarama.ConsumerGroupHandler for a Consumer.
+type handler struct{ c *Consumer }
+
+// Setup runs at the start of each session, after the rebalance.
+func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
+	claims := sess.Claims()[h.c.opts.Topic]
+	h.c.m.Rebalances.Inc()
+	h.c.m.AssignedPartitions.Set(float64(len(claims)))
+	h.c.setMember(true)
+	h.c.log.Info("partitions assigned", zap.Int32s("partitions", claims),
+		zap.String("member_id", sess.MemberID()), zap.Int32("generation", sess.GenerationID()))
+	return nil
+}
+
+// Cleanup runs once every ConsumeClaim has returned: it commits what was
+// marked, synchronously, before the partitions go to their next owner.
+func (h handler) Cleanup(sess sarama.ConsumerGroupSession) error {
+	sess.Commit()
+	h.c.m.AssignedPartitions.Set(0)
+	return nil
+}
+
+// ConsumeClaim processes one partition until the session ends.
+func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	c := h.c
+	p := newPartition(claim.Topic(), claim.Partition(), claim.InitialOffset(), c.opts, c.proc, sess, c.log)
+	c.mu.Lock()
+	c.active[p.id] = p
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.active, p.id)
+		c.mu.Unlock()
+		label := partitionLabel(p.id)
+		c.m.LagMessages.DeleteLabelValues(label)
+		c.m.LagSeconds.DeleteLabelValues(label)
+		c.m.InFlight.DeleteLabelValues(label)
+	}()
+	c.refreshLag(p)
+	p.run(sess.Context(), claim.Messages(), c.opts.DrainTimeout)
+	return nil
+}

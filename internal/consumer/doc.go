@@ -1,0 +1,45 @@
+// Package consumer is the consumer-group member that processes tickets.
+//
+// # Ordering and parallelism
+//
+// Each claimed partition has a dispatcher and a pool of Workers. The
+// dispatcher takes records in offset order. A record whose order has no
+// ticket running goes to a free worker; otherwise it waits in its order's
+// queue, and the worker that finishes the order's current ticket takes it
+// next. So the tickets of one order run strictly one after another, in
+// offset order, while up to Workers orders of the same partition run at
+// once: throughput is no longer bounded by the partition count.
+//
+// # The commit rule
+//
+// An offset is marked (and so committed) only when it and every lower
+// offset of its partition are finished: published to the output topic,
+// skipped as a repeat, or written to the dead-letter topic. Tickets finish
+// out of order, so each partition keeps a committer, the one place that
+// knows which offsets are finished and where the contiguous prefix ends;
+// the commit point only ever moves forward over finished offsets. A crash
+// can therefore cause tickets to be processed again, never to be skipped.
+//
+// # Back-pressure
+//
+// At most MaxInFlight tickets of a partition are taken ahead of the oldest
+// unfinished one. When one order is slow, the dispatcher stops taking
+// records once the window is full, so memory stays bounded.
+//
+// # Rebalances and shutdown
+//
+// When a session ends (a rebalance, or shutdown), the dispatcher stops
+// taking records, the tickets already taken finish within DrainTimeout,
+// and Cleanup commits synchronously before the partitions move. Tickets
+// still running after DrainTimeout are abandoned uncommitted; the next
+// owner resumes from the last committed offset and processes them.
+//
+// # Failures
+//
+// Records that cannot be decoded or validated, or are too large, go to the
+// dead-letter topic at once (permanent). Failures of the business Step or
+// of the output publish are retried with exponential backoff and full
+// jitter; after the last attempt the ticket is dead-lettered (transient). A
+// failed dead-letter publish is retried until it succeeds or the partition
+// is abandoned, so no ticket is lost.
+package consumer

@@ -1,0 +1,59 @@
+package consumer
+
+import (
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"ticket-processor/internal/models"
+)
+
+// maxTrackedOrders bounds the order states a partition remembers. Orders
+// that are never closed (a producer stopped mid-order) would otherwise grow
+// memory without end; the least recently seen order is forgotten first, and
+// a forgotten order simply starts a new baseline when it is seen again.
+const maxTrackedOrders = 50_000
+
+// orderState is what the consumer knows of one order. Only the worker that
+// holds the order touches it, so it needs no lock of its own.
+type orderState struct {
+	lastSeq uint64
+	status  models.OrderStatus
+	parked  bool
+}
+
+// orderBook holds the order states of one partition for as long as this
+// member owns it. State is dropped with the partition on revoke, so a
+// partition that comes back later starts fresh rather than from stale
+// numbers another member has moved past.
+type orderBook struct {
+	cache *lru.Cache[string, *orderState]
+}
+
+func newOrderBook() *orderBook {
+	c, _ := lru.New[string, *orderState](maxTrackedOrders) // errors only for a size <= 0
+	return &orderBook{cache: c}
+}
+
+// get returns the state of order, creating an empty one on first sight.
+func (b *orderBook) get(order string) *orderState {
+	if s, ok := b.cache.Get(order); ok {
+		return s
+	}
+	s := &orderState{}
+	b.cache.Add(order, s)
+	return s
+}
+
+// statusAfter is an order's status once a ticket of type t is applied.
+func statusAfter(t models.EventType, current models.OrderStatus) models.OrderStatus {
+	switch t {
+	case models.EventCreated, models.EventUpdated:
+		return models.OrderOpen
+	case models.EventPaid:
+		return models.OrderPaid
+	case models.EventCancelled:
+		return models.OrderCancelled
+	case models.EventClosed:
+		return models.OrderClosed
+	}
+	return current
+}

@@ -1,0 +1,443 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/models"
+	"ticket-processor/internal/retry"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// fakeOut is a SyncProducer that records what it accepted, per topic.
+type fakeOut struct {
+	sarama.SyncProducer // not called; satisfies the rest of the interface
+
+	mu      sync.Mutex
+	records map[string][]*sarama.ProducerMessage
+	fail    func(m *sarama.ProducerMessage) error
+}
+
+func (f *fakeOut) SendMessage(m *sarama.ProducerMessage) (int32, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		if err := f.fail(m); err != nil {
+			return -1, -1, err
+		}
+	}
+	if f.records == nil {
+		f.records = map[string][]*sarama.ProducerMessage{}
+	}
+	f.records[m.Topic] = append(f.records[m.Topic], m)
+	return 0, int64(len(f.records[m.Topic]) - 1), nil
+}
+
+func (f *fakeOut) topic(name string) []*sarama.ProducerMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*sarama.ProducerMessage(nil), f.records[name]...)
+}
+
+// marks records the commit points marked, in order.
+type marks struct {
+	mu  sync.Mutex
+	got []int64
+}
+
+func (m *marks) MarkOffset(_ string, _ int32, offset int64, _ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.got = append(m.got, offset)
+}
+
+func (m *marks) last() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.got) == 0 {
+		return -1
+	}
+	return m.got[len(m.got)-1]
+}
+
+func testOptions() Options {
+	return Options{
+		Topic: "tickets", OutputTopic: "out", DLQTopic: "dlq", Group: "g",
+		Workers: 8, MaxInFlight: 1000,
+		Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
+		OrderPolicy:  config.OrderPolicyContinue,
+		DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
+	}
+}
+
+type harness struct {
+	opts  Options
+	out   *fakeOut
+	marks *marks
+	m     *metrics.Consumer
+	part  *partition
+	in    chan *sarama.ConsumerMessage
+}
+
+func newHarness(t *testing.T, opts Options, step Step) *harness {
+	t.Helper()
+	h := &harness{opts: opts, out: &fakeOut{}, marks: &marks{}, m: metrics.NewConsumer(prometheus.NewRegistry())}
+	proc := &processor{opts: opts, out: h.out, step: step, m: h.m, log: zap.NewNop(), now: time.Now}
+	h.part = newPartition("tickets", 0, 0, opts, proc, h.marks, zap.NewNop())
+	h.in = make(chan *sarama.ConsumerMessage, 100_000)
+	return h
+}
+
+// run runs the partition until stop ends, in the background; the returned
+// func waits for it.
+func (h *harness) run(stop context.Context) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.part.run(stop, h.in, h.opts.DrainTimeout)
+	}()
+	return func() { <-done }
+}
+
+func ticket(order string, seq uint64) models.Ticket {
+	return models.Ticket{
+		TicketID: fmt.Sprintf("00000000-0000-4000-8000-%012d", seq), OrderID: order, CustomerID: "cust-000001",
+		Sequence: seq, Type: models.EventUpdated, Amount: int64(seq) * 100, Currency: "EUR",
+		CreatedAt: time.Now().UTC(), SchemaVersion: models.SchemaVersion,
+	}
+}
+
+func record(offset int64, key string, value []byte) *sarama.ConsumerMessage {
+	return &sarama.ConsumerMessage{Topic: "tickets", Partition: 0, Offset: offset, Key: []byte(key), Value: value, Timestamp: time.Now()}
+}
+
+// feed queues n tickets over orders, round robin, from offset 0.
+func (h *harness) feed(t *testing.T, orders, n int) {
+	t.Helper()
+	seq := map[string]uint64{}
+	for i := range n {
+		order := fmt.Sprintf("ord-%03d", i%orders)
+		seq[order]++
+		v, err := ticket(order, seq[order]).Encode()
+		require.NoError(t, err)
+		h.in <- record(int64(i), order, v)
+	}
+}
+
+// requireOutputInOrder checks each order's processed tickets are 1, 2, 3…
+func requireOutputInOrder(t *testing.T, out []*sarama.ProducerMessage) map[string]uint64 {
+	t.Helper()
+	last := map[string]uint64{}
+	for _, m := range out {
+		b, err := m.Value.Encode()
+		require.NoError(t, err)
+		p, err := models.DecodeProcessed(b)
+		require.NoError(t, err)
+		require.Equal(t, last[p.OrderID]+1, p.Sequence, "order %s", p.OrderID)
+		last[p.OrderID] = p.Sequence
+	}
+	return last
+}
+
+func TestOrdersRunInParallelAndInOrder(t *testing.T) {
+	var running, peak atomic.Int32
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(time.Duration(tk.Sequence%3) * time.Millisecond) // uneven work, to finish out of order
+		return nil
+	})
+	h := newHarness(t, testOptions(), step)
+	h.feed(t, 40, 2000)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+
+	require.Eventually(t, func() bool { return h.marks.last() == 2000 }, 30*time.Second, 5*time.Millisecond)
+	cancel()
+	wait()
+
+	last := requireOutputInOrder(t, h.out.topic("out"))
+	assert.Len(t, last, 40)
+	assert.Equal(t, 2000.0, testutil.ToFloat64(h.m.Processed))
+	assert.Greater(t, peak.Load(), int32(1), "several orders ran at once")
+	assert.LessOrEqual(t, peak.Load(), int32(8), "never more than Workers at once")
+	assert.IsIncreasing(t, h.marks.got, "commit points only move forward")
+}
+
+func TestCommitNeverPassesAnUnfinishedTicket(t *testing.T) {
+	release := make(chan struct{})
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		if tk.OrderID == "ord-000" && tk.Sequence == 1 {
+			<-release // offset 0 is slow
+		}
+		return nil
+	})
+	h := newHarness(t, testOptions(), step)
+	h.feed(t, 10, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+
+	// Every other order finishes; the commit point must stay at 0.
+	require.Eventually(t, func() bool { return testutil.ToFloat64(h.m.Processed) == 90 }, 10*time.Second, time.Millisecond)
+	assert.Equal(t, int64(-1), h.marks.last(), "nothing marked while offset 0 runs")
+
+	close(release)
+	require.Eventually(t, func() bool { return h.marks.last() == 100 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+}
+
+func TestInFlightWindowBoundsWhatIsTaken(t *testing.T) {
+	release := make(chan struct{})
+	opts := testOptions()
+	opts.MaxInFlight = 5
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		<-release
+		return nil
+	})
+	h := newHarness(t, opts, step)
+	h.feed(t, 50, 200)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+
+	consumed := h.m.Consumed.WithLabelValues("tickets", "0")
+	require.Eventually(t, func() bool { return testutil.ToFloat64(consumed) == 5 }, 5*time.Second, time.Millisecond)
+	assert.Len(t, h.in, 195, "the rest stays in the claim")
+
+	close(release)
+	require.Eventually(t, func() bool { return h.marks.last() == 200 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+}
+
+func TestTransientFailuresAreRetriedInOrder(t *testing.T) {
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts[tk.TicketID+tk.OrderID]++
+		if tk.Sequence%10 == 0 && attempts[tk.TicketID+tk.OrderID] <= 2 {
+			return errors.New("downstream busy")
+		}
+		return nil
+	})
+	h := newHarness(t, testOptions(), step)
+	h.feed(t, 5, 500) // 100 tickets per order; sequences 10, 20… fail twice
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+
+	require.Eventually(t, func() bool { return h.marks.last() == 500 }, 30*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	requireOutputInOrder(t, h.out.topic("out"))
+	assert.Equal(t, 100.0, testutil.ToFloat64(h.m.Retries), "two retries for each of 50 tickets")
+	assert.Empty(t, h.out.topic("dlq"))
+}
+
+func TestExhaustedTicketIsDeadLetteredAndOrderParked(t *testing.T) {
+	opts := testOptions()
+	opts.OrderPolicy = config.OrderPolicyPark
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		if tk.OrderID == "ord-001" && tk.Sequence == 2 {
+			return errors.New("always failing")
+		}
+		return nil
+	})
+	h := newHarness(t, opts, step)
+	h.feed(t, 3, 12) // four tickets per order
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 12 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	dead := h.out.topic("dlq")
+	require.Len(t, dead, 3, "the failing ticket and the two after it in its order")
+	reasons := make([]string, len(dead))
+	for i, r := range dead {
+		e, err := dlq.Parse(asConsumed(r))
+		require.NoError(t, err)
+		assert.Equal(t, "ord-001", string(e.Key))
+		reasons[i] = e.Failure.Reason
+		if i == 0 {
+			assert.Equal(t, dlq.ClassTransient, e.Failure.Class)
+			assert.Equal(t, 3, e.Failure.Attempts)
+			assert.Contains(t, e.Failure.Message, "always failing")
+			assert.Equal(t, "g", e.ConsumerGroup)
+		}
+	}
+	assert.Equal(t, []string{"retries_exhausted", "order_parked", "order_parked"}, reasons)
+	assert.Equal(t, 9.0, testutil.ToFloat64(h.m.Processed), "12 tickets less the 3 dead-lettered")
+	assert.Equal(t, 1.0, testutil.ToFloat64(h.m.DeadLettered.WithLabelValues("retries_exhausted")))
+	assert.Equal(t, 2.0, testutil.ToFloat64(h.m.DeadLettered.WithLabelValues("order_parked")))
+}
+
+func TestContinuePolicyCountsTheGap(t *testing.T) {
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		if tk.OrderID == "ord-000" && tk.Sequence == 2 {
+			return retry.Permanent(errors.New("rejected by the business rule"))
+		}
+		return nil
+	})
+	h := newHarness(t, testOptions(), step)
+	h.feed(t, 1, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 4 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	assert.Len(t, h.out.topic("dlq"), 1)
+	assert.Len(t, h.out.topic("out"), 3)
+	assert.Equal(t, 1.0, testutil.ToFloat64(h.m.OrderGaps), "3 follows 1: one gap")
+	assert.Zero(t, testutil.ToFloat64(h.m.Retries), "a permanent error is not retried")
+}
+
+func TestBadRecordsGoToTheDeadLetterTopic(t *testing.T) {
+	valid, err := ticket("ord-1", 1).Encode()
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		key    string
+		value  []byte
+		reason string
+	}{
+		{"invalid JSON", "k", []byte(`{"order_id":`), dlq.ReasonMalformed},
+		{"empty value", "k", nil, dlq.ReasonMalformed},
+		{"missing order_id", "", []byte(`{"ticket_id":"00000000-0000-4000-8000-000000000001","customer_id":"c","sequence":1,"type":"created","amount":1,"currency":"EUR","created_at":"2026-01-01T00:00:00Z","schema_version":1}`), dlq.ReasonInvalidField},
+		{"unknown schema", "k", []byte(`{"schema_version":99}`), dlq.ReasonUnknownSchema},
+		{"invalid UTF-8", "k", []byte{'{', '"', 0xff, '"', ':', '1', '}'}, dlq.ReasonMalformed},
+		{"too large", "k", make([]byte, 2<<20), dlq.ReasonTooLarge},
+		{"key differs from order_id", "other", valid, dlq.ReasonInvalidField},
+	}
+	h := newHarness(t, testOptions(), NoopStep)
+	for i, tt := range tests {
+		h.in <- record(int64(i), tt.key, tt.value)
+	}
+	h.in <- record(int64(len(tests)), "ord-1", valid)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == int64(len(tests)+1) }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	dead := h.out.topic("dlq")
+	require.Len(t, dead, len(tests))
+	byOffset := map[int64]dlq.Entry{}
+	for _, r := range dead {
+		e, err := dlq.Parse(asConsumed(r))
+		require.NoError(t, err)
+		byOffset[e.OriginalOffset] = e
+	}
+	for i, tt := range tests {
+		e := byOffset[int64(i)]
+		assert.Equal(t, tt.reason, e.Failure.Reason, tt.name)
+		assert.Equal(t, dlq.ClassPermanent, e.Failure.Class, tt.name)
+		assert.Equal(t, tt.value, nilIfEmpty(e.Value), "%s: value kept byte for byte", tt.name)
+	}
+	assert.Len(t, h.out.topic("out"), 1, "the partition keeps flowing")
+}
+
+func TestDeadLetterPublishFailureHoldsTheOffset(t *testing.T) {
+	var dlqFailures atomic.Int32
+	h := newHarness(t, testOptions(), NoopStep)
+	h.out.fail = func(m *sarama.ProducerMessage) error {
+		if m.Topic == "dlq" && dlqFailures.Add(1) <= 3 {
+			return sarama.ErrNotEnoughReplicas
+		}
+		return nil
+	}
+	h.in <- record(0, "k", []byte("not json"))
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 1 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	assert.Len(t, h.out.topic("dlq"), 1)
+	assert.Equal(t, 3.0, testutil.ToFloat64(h.m.PublishErrors.WithLabelValues("dlq", "unavailable")))
+}
+
+func TestDrainTimeoutAbandonsUncommitted(t *testing.T) {
+	opts := testOptions()
+	opts.DrainTimeout = 50 * time.Millisecond
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		if tk.Sequence == 2 {
+			<-ctx.Done() // hangs until abandoned
+			return ctx.Err()
+		}
+		return nil
+	})
+	h := newHarness(t, opts, step)
+	h.feed(t, 1, 5)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 1 }, 5*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	assert.Equal(t, int64(1), h.marks.last(), "offset 1 never finished, so nothing past it is committed")
+	assert.Empty(t, h.out.topic("dlq"), "an abandoned ticket is not dead-lettered")
+}
+
+func TestRepeatsAreSkippedAndReplaysAccepted(t *testing.T) {
+	h := newHarness(t, testOptions(), NoopStep)
+	one, _ := ticket("ord-1", 1).Encode()
+	two, _ := ticket("ord-1", 2).Encode()
+	h.in <- record(0, "ord-1", one)
+	h.in <- record(1, "ord-1", two)
+	h.in <- record(2, "ord-1", one) // a duplicate
+	replayed := record(3, "ord-1", one)
+	replayed.Headers = []*sarama.RecordHeader{{Key: []byte(dlq.HeaderReplayCount), Value: []byte("1")}}
+	h.in <- replayed
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 4 }, 5*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	assert.Len(t, h.out.topic("out"), 3, "the duplicate is skipped, the replay processed")
+	assert.Equal(t, 1.0, testutil.ToFloat64(h.m.OrderRepeats))
+}
+
+func asConsumed(m *sarama.ProducerMessage) *sarama.ConsumerMessage {
+	c := &sarama.ConsumerMessage{Topic: m.Topic}
+	if m.Key != nil {
+		c.Key, _ = m.Key.Encode()
+	}
+	if m.Value != nil {
+		c.Value, _ = m.Value.Encode()
+	}
+	for i := range m.Headers {
+		c.Headers = append(c.Headers, &m.Headers[i])
+	}
+	return c
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

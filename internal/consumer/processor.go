@@ -1,0 +1,218 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/IBM/sarama"
+	"go.uber.org/zap"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/models"
+	"ticket-processor/internal/retry"
+)
+
+// Step is the business logic applied to each valid ticket, between the
+// sequence check and the publishing of the result. An error is transient
+// unless wrapped with retry.Permanent; transient errors are retried with
+// backoff. A step may run more than once for one ticket (after a retry, or
+// after a crash before the commit), so it must be idempotent.
+type Step interface {
+	Process(ctx context.Context, t models.Ticket) error
+}
+
+// StepFunc adapts a function to Step.
+type StepFunc func(ctx context.Context, t models.Ticket) error
+
+// Process calls f.
+func (f StepFunc) Process(ctx context.Context, t models.Ticket) error { return f(ctx, t) }
+
+// NoopStep accepts every ticket; the daemon's processing is the sequence
+// check, the enrichment and the publish.
+var NoopStep Step = StepFunc(func(context.Context, models.Ticket) error { return nil })
+
+// errAbandoned means processing stopped because the partition was given
+// up; the ticket is left unfinished and uncommitted.
+var errAbandoned = errors.New("abandoned before finishing")
+
+// processor takes one ticket from raw record to outcome: published to the
+// output topic, skipped as a repeat, or dead-lettered.
+type processor struct {
+	opts Options
+	out  sarama.SyncProducer
+	step Step
+	m    *metrics.Consumer
+	log  *zap.Logger
+	now  func() time.Time
+}
+
+// handle processes msg and returns nil once the ticket is finished
+// (processed, skipped or dead-lettered), so that its offset may be
+// committed, or errAbandoned when ctx ended first.
+func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook) error {
+	start := p.now()
+	defer func() { p.m.ProcessingDuration.Observe(p.now().Sub(start).Seconds()) }()
+
+	if len(msg.Value) > p.opts.MaxMessageBytes {
+		err := fmt.Errorf("%w: %d bytes, limit %d", models.ErrTooLarge, len(msg.Value), p.opts.MaxMessageBytes)
+		return p.deadLetter(ctx, msg, permanentFailure(err, start, p.now()))
+	}
+	t, err := models.Decode(msg.Value)
+	if err == nil && string(msg.Key) != t.OrderID {
+		err = &models.ValidationError{Fields: []models.FieldError{{
+			Field: "order_id", Reason: fmt.Sprintf("differs from the record key %q", msg.Key),
+		}}}
+	}
+	if err != nil {
+		return p.deadLetter(ctx, msg, permanentFailure(err, start, p.now()))
+	}
+
+	order := orders.get(t.OrderID)
+	if order.parked {
+		f := dlq.Failure{
+			Class: dlq.ClassPermanent, Reason: dlq.ReasonOrderParked, Attempts: 0,
+			Message:      fmt.Sprintf("order %s is parked after an earlier ticket was dead-lettered", t.OrderID),
+			FirstFailure: start, LastFailure: start,
+		}
+		return p.deadLetter(ctx, msg, f)
+	}
+	if !p.checkSequence(msg, t, order) {
+		return nil // a repeat, counted and logged
+	}
+
+	var total int64
+	status := statusAfter(t.Type, order.status)
+	err = retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
+		if err := p.step.Process(ctx, t); err != nil {
+			return err
+		}
+		total = t.Amount
+		return p.publish(t, status, total)
+	}, func(attempt int, err error, delay time.Duration) {
+		p.m.Retries.Inc()
+		p.log.Warn("ticket failed; retrying", zap.String("order_id", t.OrderID),
+			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
+			zap.Int("attempt", attempt), zap.Duration("backoff", delay), zap.Error(err))
+	})
+	var failure *retry.Failure
+	switch {
+	case err == nil:
+		order.lastSeq, order.status = t.Sequence, status
+		p.m.Processed.Inc()
+		p.m.EndToEndLatency.Observe(p.now().Sub(t.CreatedAt).Seconds())
+		return nil
+	case errors.As(err, &failure):
+		if p.opts.OrderPolicy == config.OrderPolicyPark {
+			order.parked = true
+		}
+		return p.deadLetter(ctx, msg, failureFromRetry(failure))
+	default:
+		return errAbandoned // ctx ended during the retries
+	}
+}
+
+// checkSequence compares t with the last sequence seen for its order. It
+// returns false for a repeat, which is skipped. A gap is counted and logged
+// and the ticket processed. A replayed ticket from the dead-letter topic is
+// expected to be behind, and is processed without complaint.
+func (p *processor) checkSequence(msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) bool {
+	switch {
+	case dlq.ReplayCount(msg.Headers) > 0:
+		return true
+	case order.lastSeq == 0 || t.Sequence == order.lastSeq+1:
+		return true
+	case t.Sequence > order.lastSeq+1:
+		p.m.OrderGaps.Inc()
+		p.log.Warn("order sequence gap", zap.String("order_id", t.OrderID),
+			zap.Uint64("expected", order.lastSeq+1), zap.Uint64("got", t.Sequence),
+			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
+		return true
+	default:
+		p.m.OrderRepeats.Inc()
+		p.log.Warn("order sequence repeat; ticket skipped", zap.String("order_id", t.OrderID),
+			zap.Uint64("last", order.lastSeq), zap.Uint64("got", t.Sequence),
+			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
+		return false
+	}
+}
+
+// publish writes the enriched ticket to the output topic, keyed by its
+// order. Errors Kafka will not get over by retrying are permanent.
+func (p *processor) publish(t models.Ticket, status models.OrderStatus, total int64) error {
+	value, err := models.ProcessedTicket{Ticket: t, ProcessedAt: p.now().UTC(), OrderStatus: status, OrderTotal: total}.Encode()
+	if err != nil {
+		return retry.Permanent(fmt.Errorf("encode processed ticket: %w", err))
+	}
+	_, _, err = p.out.SendMessage(&sarama.ProducerMessage{
+		Topic:   p.opts.OutputTopic,
+		Key:     sarama.StringEncoder(t.OrderID),
+		Value:   sarama.ByteEncoder(value),
+		Headers: []sarama.RecordHeader{{Key: []byte("content-type"), Value: []byte("application/json")}},
+	})
+	if err != nil {
+		reason := kafka.ErrorReason(err)
+		p.m.PublishErrors.WithLabelValues(p.opts.OutputTopic, reason).Inc()
+		err = fmt.Errorf("publish to %s: %w", p.opts.OutputTopic, err)
+		if reason == kafka.ReasonTooLarge {
+			return retry.Permanent(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// deadLetter writes msg to the dead-letter topic, trying until it succeeds
+// or ctx ends: a ticket is finished only once it is safely somewhere.
+func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
+	record := dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now())
+	backoff := p.opts.Retry.Base
+	for {
+		_, _, err := p.out.SendMessage(record)
+		if err == nil {
+			break
+		}
+		p.m.PublishErrors.WithLabelValues(p.opts.DLQTopic, kafka.ErrorReason(err)).Inc()
+		p.log.Error("dead-letter publish failed; retrying", zap.String("topic", p.opts.DLQTopic),
+			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
+			zap.Duration("backoff", backoff), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return errAbandoned
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, p.opts.Retry.MaxDelay)
+	}
+	p.m.DeadLettered.WithLabelValues(f.Reason).Inc()
+	p.log.Warn("ticket dead-lettered", zap.String("order_id", string(msg.Key)),
+		zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
+		zap.String("reason", f.Reason), zap.String("class", f.Class),
+		zap.Int("attempts", f.Attempts), zap.String("error", f.Message))
+	return nil
+}
+
+// permanentFailure describes a ticket rejected at its first look.
+func permanentFailure(err error, first, last time.Time) dlq.Failure {
+	return dlq.Failure{
+		Class: dlq.ClassPermanent, Reason: models.Reason(err), Message: err.Error(),
+		Attempts: 1, FirstFailure: first, LastFailure: last,
+	}
+}
+
+// failureFromRetry describes a ticket whose processing failed for good:
+// a transient failure that outlasted the retries, or a permanent one.
+func failureFromRetry(f *retry.Failure) dlq.Failure {
+	reason := dlq.ReasonRetriesExhausted
+	if f.Class == retry.ClassPermanent {
+		reason = models.Reason(f.Err)
+	}
+	return dlq.FailureFromRetry(f, reason)
+}
+
+// partitionLabel renders a partition number as a metric label.
+func partitionLabel(p int32) string { return strconv.FormatInt(int64(p), 10) }

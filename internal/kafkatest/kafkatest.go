@@ -1,0 +1,380 @@
+// Package kafkatest gives integration tests a real Kafka broker: its
+// address from KAFKA_BROKERS, throwaway topics, reading a topic back,
+// stopping and restarting the broker through KAFKA_SCRIPT, and building and
+// running the daemons. `make test` starts the broker and sets both
+// variables.
+package kafkatest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/stretchr/testify/require"
+)
+
+// Brokers returns the broker addresses from KAFKA_BROKERS; the test fails
+// when it is unset, since integration tests need a real broker.
+func Brokers(t testing.TB) []string {
+	t.Helper()
+	v := os.Getenv("KAFKA_BROKERS")
+	require.NotEmpty(t, v, "KAFKA_BROKERS must name a running broker: run `make test`, or `scripts/kafka.sh up`")
+	return strings.Split(v, ",")
+}
+
+// Config returns a sarama configuration for test clients.
+func Config() *sarama.Config {
+	c := sarama.NewConfig()
+	c.ClientID = "kafkatest"
+	c.Version = sarama.V4_0_0_0
+	c.Producer.Return.Successes = true
+	c.Producer.RequiredAcks = sarama.WaitForAll
+	c.Producer.MaxMessageBytes = 16 << 20
+	c.Consumer.Return.Errors = true
+	return c
+}
+
+// Client returns a client to the test broker, closed with the test.
+func Client(t testing.TB) sarama.Client {
+	t.Helper()
+	c, err := sarama.NewClient(Brokers(t), Config())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// Name returns a unique name with prefix, for topics and groups.
+func Name(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%s", prefix, hex.EncodeToString(b))
+}
+
+// CreateTopic creates a unique topic with the given partitions and config
+// entries, deleted with the test, and returns its name.
+func CreateTopic(t testing.TB, prefix string, partitions int32, entries map[string]*string) string {
+	t.Helper()
+	admin, err := sarama.NewClusterAdmin(Brokers(t), Config())
+	require.NoError(t, err)
+	defer admin.Close()
+	name := Name(prefix)
+	require.NoError(t, admin.CreateTopic(name, &sarama.TopicDetail{
+		NumPartitions: partitions, ReplicationFactor: 1, ConfigEntries: entries,
+	}, false))
+	t.Cleanup(func() {
+		if admin, err := sarama.NewClusterAdmin(Brokers(t), Config()); err == nil {
+			_ = admin.DeleteTopic(name)
+			_ = admin.Close()
+		}
+	})
+	return name
+}
+
+// ReadAll reads topic from the oldest offset until it holds at least want
+// records, or fails the test after timeout. Records come back per
+// partition in offset order, partitions ascending.
+func ReadAll(t testing.TB, topic string, want int, timeout time.Duration) []*sarama.ConsumerMessage {
+	t.Helper()
+	var (
+		got     []*sarama.ConsumerMessage
+		lastErr error
+	)
+	require.Eventually(t, func() bool {
+		got, lastErr = readToEnd(Brokers(t), topic)
+		return lastErr == nil && len(got) >= want
+	}, timeout, 250*time.Millisecond, "topic %s: want %d records", topic, want)
+	return got
+}
+
+// ReadToEnd reads every partition of topic from the oldest offset up to
+// its high watermark at the time of the call.
+func ReadToEnd(t testing.TB, topic string) []*sarama.ConsumerMessage {
+	t.Helper()
+	var (
+		got []*sarama.ConsumerMessage
+		err error
+	)
+	// Metadata may lag just after a topic is created or a broker restarts.
+	require.Eventually(t, func() bool {
+		got, err = readToEnd(Brokers(t), topic)
+		return err == nil
+	}, 30*time.Second, 250*time.Millisecond, "read %s", topic)
+	return got
+}
+
+func readToEnd(brokers []string, topic string) ([]*sarama.ConsumerMessage, error) {
+	client, err := sarama.NewClient(brokers, Config())
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	consumer, err := sarama.NewConsumerFromClient(client)
+	if err != nil {
+		return nil, err
+	}
+	defer consumer.Close()
+	partitions, err := client.Partitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(partitions, func(i, j int) bool { return partitions[i] < partitions[j] })
+
+	var out []*sarama.ConsumerMessage
+	for _, p := range partitions {
+		oldest, err := client.GetOffset(topic, p, sarama.OffsetOldest)
+		if err != nil {
+			return nil, err
+		}
+		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return nil, err
+		}
+		if hwm <= oldest {
+			continue
+		}
+		msgs, err := readPartition(consumer, topic, p, oldest, hwm)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, msgs...)
+	}
+	return out, nil
+}
+
+func readPartition(consumer sarama.Consumer, topic string, p int32, from, to int64) ([]*sarama.ConsumerMessage, error) {
+	pc, err := consumer.ConsumePartition(topic, p, from)
+	if err != nil {
+		return nil, err
+	}
+	defer pc.Close()
+	var out []*sarama.ConsumerMessage
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case m := <-pc.Messages():
+			out = append(out, m)
+			if m.Offset >= to-1 {
+				return out, nil
+			}
+		case err := <-pc.Errors():
+			return nil, err
+		case <-deadline:
+			return nil, fmt.Errorf("topic %s partition %d: timed out reading to offset %d", topic, p, to)
+		}
+	}
+}
+
+// Produce writes records to topic with a plain (non-idempotent) producer.
+func Produce(t testing.TB, msgs ...*sarama.ProducerMessage) {
+	t.Helper()
+	p, err := sarama.NewSyncProducer(Brokers(t), Config())
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.SendMessages(msgs))
+}
+
+// script returns KAFKA_SCRIPT, or skips the test when the broker is not
+// one this test run may stop (an external broker, such as docker compose).
+func script(t testing.TB) string {
+	t.Helper()
+	s := os.Getenv("KAFKA_SCRIPT")
+	if s == "" {
+		t.Skip("KAFKA_SCRIPT is not set: the broker belongs to someone else and is not stopped; `make test` sets it")
+	}
+	return s
+}
+
+// StopBroker stops the test broker; data is kept.
+func StopBroker(t testing.TB) {
+	t.Helper()
+	out, err := exec.Command(script(t), "down").CombinedOutput()
+	require.NoError(t, err, "kafka.sh down: %s", out)
+}
+
+// StartBroker starts the test broker again and waits until it answers.
+func StartBroker(t testing.TB) {
+	t.Helper()
+	out, err := exec.Command(script(t), "up").CombinedOutput()
+	require.NoError(t, err, "kafka.sh up: %s", out)
+}
+
+// RequireBrokerControl skips the test up front when the broker cannot be
+// stopped and started by this run.
+func RequireBrokerControl(t testing.TB) { t.Helper(); script(t) }
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+	binDir  string
+)
+
+// Build compiles the command at cmd (such as "ticket-processor/cmd/producer")
+// once per test process and returns the binary's path.
+func Build(t testing.TB, cmd string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if path, ok := built[cmd]; ok {
+		return path
+	}
+	if binDir == "" {
+		dir, err := os.MkdirTemp("", "kafkatest-bin-")
+		require.NoError(t, err)
+		binDir = dir
+	}
+	path := filepath.Join(binDir, filepath.Base(cmd))
+	args := []string{"build", "-o", path}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, cmd)...).CombinedOutput()
+	require.NoError(t, err, "go build %s: %s", cmd, out)
+	built[cmd] = path
+	return path
+}
+
+// FreePort returns a TCP port free on loopback at the time of the call.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Process is a daemon started by Start.
+type Process struct {
+	Cmd    *exec.Cmd
+	Port   int
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// Start runs the binary with args, env added to the test's environment
+// and a free METRICS_PORT, and kills it at the end of the test if it still
+// runs.
+func Start(t testing.TB, binary string, env []string, args ...string) *Process {
+	t.Helper()
+	p := &Process{Port: FreePort(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.Cmd = exec.Command(binary, args...)
+	p.Cmd.Env = append(append(os.Environ(), env...), fmt.Sprintf("METRICS_PORT=%d", p.Port))
+	p.Cmd.Stdout, p.Cmd.Stderr = p.stdout, p.stderr
+	require.NoError(t, p.Cmd.Start())
+	go func() {
+		p.err = p.Cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.Cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s stdout (tail):\n%s", filepath.Base(binary), tail(p.stdout.String(), 40))
+			t.Logf("%s stderr:\n%s", filepath.Base(binary), tail(p.stderr.String(), 40))
+		}
+	})
+	return p
+}
+
+// Wait waits up to timeout for the process to exit and returns its status.
+func (p *Process) Wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("process did not exit within %s", timeout)
+	}
+	if p.err == nil {
+		return 0
+	}
+	if ee, ok := p.err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	t.Fatalf("wait: %v", p.err)
+	return -1
+}
+
+// Stdout returns what the process wrote to stdout so far.
+func (p *Process) Stdout() string { return p.stdout.String() }
+
+// Stderr returns what the process wrote to stderr so far.
+func (p *Process) Stderr() string { return p.stderr.String() }
+
+// URL returns the address of path on the process's monitoring port.
+func (p *Process) URL(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", p.Port, path) }
+
+// Status GETs url and returns the HTTP status, or 0 when nothing answers.
+func Status(url string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// Body GETs url and returns the body, failing the test on error.
+func Body(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// WaitStatus waits up to timeout until url answers with status.
+func WaitStatus(t testing.TB, url string, status int, timeout time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool { return Status(url) == status }, timeout, 100*time.Millisecond,
+		"%s never answered %d", url, status)
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
