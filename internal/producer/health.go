@@ -29,7 +29,7 @@ func newHealth(stallAfter time.Duration) *health {
 	return &health{
 		stallAfter: stallAfter,
 		now:        time.Now,
-		probeErr:   errors.New("broker not checked yet"),
+		probeErr:   errNotChecked,
 	}
 }
 
@@ -49,14 +49,14 @@ func (h *health) ready() error {
 	return nil
 }
 
-// probed records a probe result and reports whether the broker was
-// reachable before it.
-func (h *health) probed(err error) (wasUp bool) {
+var errNotChecked = errors.New("broker not checked yet")
+
+// probed records a probe result and returns the one before it.
+func (h *health) probed(err error) (previous error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	wasUp = h.probeErr == nil
-	h.probeErr = err
-	return wasUp
+	previous, h.probeErr = h.probeErr, err
+	return previous
 }
 
 // sending marks a send as started; the returned func marks it finished.

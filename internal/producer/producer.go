@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -87,6 +88,7 @@ type Producer struct {
 	log     *zap.Logger
 	health  *health
 	limiter *rate.Limiter
+	acked   atomic.Int64 // tickets acknowledged by Kafka
 }
 
 // New returns a Producer; it starts nothing until Run.
@@ -164,7 +166,9 @@ func (p *Producer) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	return g.Wait()
+	err := g.Wait()
+	p.log.Info("producer stopped", zap.Int64("produced", p.acked.Load()), zap.NamedError("reason", err))
+	return err
 }
 
 var errDrainDeadline = errors.New("drain deadline passed")
@@ -282,6 +286,7 @@ func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
 		p.health.sendSucceeded()
 	}
 	delivered := len(msgs) - nFailed
+	p.acked.Add(int64(delivered))
 	p.m.Produced.WithLabelValues(p.opts.Topic).Add(float64(delivered))
 	p.m.InFlight.Sub(float64(delivered))
 	return err
@@ -332,11 +337,11 @@ func (p *Producer) probe(ctx context.Context) {
 	defer t.Stop()
 	for {
 		err := p.opts.Probe()
-		wasUp := p.health.probed(err)
+		previous := p.health.probed(err)
 		switch {
-		case err != nil && wasUp:
+		case err != nil && (previous == nil || previous == errNotChecked):
 			p.log.Warn("broker unreachable; producer not ready", zap.Error(err))
-		case err == nil && !wasUp:
+		case err == nil && previous != nil && previous != errNotChecked:
 			p.log.Info("broker reachable again")
 		}
 		if p.health.ready() == nil {
