@@ -103,30 +103,30 @@ func TestKcatMurmur2PartitionerAgrees(t *testing.T) {
 }
 
 func TestProducerRidesOutBrokerOutage(t *testing.T) {
-	kafkatest.RequireBrokerControl(t)
+	broker := kafkatest.StartBroker(t) // its own, so that stopping it disturbs no other test
 	topic := kafkatest.Name("it-outage")
 	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{
-		"KAFKA_BROKERS=" + strings.Join(kafkatest.Brokers(t), ","), "KAFKA_TOPIC=" + topic,
+		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + topic,
 		"RATE=200", "ORDERS=50", "SHUTDOWN_TIMEOUT=30s",
 	})
 	kafkatest.WaitStatus(t, p.URL("/readyz"), 200, 30*time.Second)
-	before := kafkatest.ReadAll(t, topic, 200, 30*time.Second)
+	before := kafkatest.ReadAllFrom(t, broker.Addr, topic, 200, 30*time.Second)
 
-	kafkatest.StopBroker(t)
+	broker.Stop(t)
 	stopped := time.Now()
 	kafkatest.WaitStatus(t, p.URL("/readyz"), 503, 20*time.Second)
 	require.Equal(t, 200, kafkatest.Status(p.URL("/healthz")), "alive while the broker is away")
 	// The outage lasts ten seconds from the moment the broker stopped.
 	time.Sleep(time.Until(stopped.Add(10 * time.Second)))
-	kafkatest.StartBroker(t)
+	broker.Start(t)
 
 	kafkatest.WaitStatus(t, p.URL("/readyz"), 200, 90*time.Second)
-	// Let some tickets flow after recovery, then stop gracefully.
-	kafkatest.ReadAll(t, topic, len(before)+400, 60*time.Second)
+	// Let tickets flow after the recovery, then stop gracefully.
+	kafkatest.ReadAllFrom(t, broker.Addr, topic, len(before)+400, 60*time.Second)
 	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, p.Wait(t, 40*time.Second), "graceful exit")
 
-	records := kafkatest.ReadToEnd(t, topic)
+	records := kafkatest.ReadAllFrom(t, broker.Addr, topic, 1, 30*time.Second)
 	requireOrdered(t, records, 6)
 	assert.Equal(t, producedTotal(t, p.Stdout()), len(records), "every acknowledged ticket is in the topic once")
 }

@@ -24,7 +24,11 @@ import (
 	"ticket-processor/internal/retry"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// sarama's metrics library starts one process-wide ticker goroutine on
+	// first use and never stops it.
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/rcrowley/go-metrics.(*meterArbiter).tick"))
+}
 
 // fakeOut is a SyncProducer that records what it accepted, per topic.
 type fakeOut struct {

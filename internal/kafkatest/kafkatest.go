@@ -89,12 +89,18 @@ func CreateTopic(t testing.TB, prefix string, partitions int32, entries map[stri
 // partition in offset order, partitions ascending.
 func ReadAll(t testing.TB, topic string, want int, timeout time.Duration) []*sarama.ConsumerMessage {
 	t.Helper()
+	return ReadAllFrom(t, strings.Join(Brokers(t), ","), topic, want, timeout)
+}
+
+// ReadAllFrom is ReadAll against the brokers at addrs (comma-separated).
+func ReadAllFrom(t testing.TB, addrs, topic string, want int, timeout time.Duration) []*sarama.ConsumerMessage {
+	t.Helper()
 	var (
 		got     []*sarama.ConsumerMessage
 		lastErr error
 	)
 	require.Eventually(t, func() bool {
-		got, lastErr = readToEnd(Brokers(t), topic)
+		got, lastErr = readToEnd(strings.Split(addrs, ","), topic)
 		return lastErr == nil && len(got) >= want
 	}, timeout, 250*time.Millisecond, "topic %s: want %d records", topic, want)
 	return got
@@ -187,34 +193,78 @@ func Produce(t testing.TB, msgs ...*sarama.ProducerMessage) {
 	require.NoError(t, p.SendMessages(msgs))
 }
 
-// script returns KAFKA_SCRIPT, or skips the test when the broker is not
-// one this test run may stop (an external broker, such as docker compose).
-func script(t testing.TB) string {
+// Kcat writes one record with key and value to topic using kcat, as an
+// outside producer would. A value goes through a file, so any bytes
+// (binary, megabytes) arrive as they are; kcat sends nothing for an empty
+// file, so an empty value goes as an empty line instead.
+func Kcat(t testing.TB, topic, key string, value []byte) {
 	t.Helper()
-	s := os.Getenv("KAFKA_SCRIPT")
-	if s == "" {
-		t.Skip("KAFKA_SCRIPT is not set: the broker belongs to someone else and is not stopped; `make test` sets it")
+	kcat, err := exec.LookPath("kcat")
+	require.NoError(t, err, "kcat is installed by .ci/run (apt-get install kcat)")
+	args := []string{"-P", "-b", strings.Join(Brokers(t), ","), "-t", topic, "-X", "message.max.bytes=8000000"}
+	var cmd *exec.Cmd
+	if len(value) == 0 {
+		require.NotContains(t, key, ":", "the key separator")
+		cmd = exec.Command(kcat, append(args, "-K:")...)
+		cmd.Stdin = strings.NewReader(key + ":\n")
+	} else {
+		file := filepath.Join(t.TempDir(), "value")
+		require.NoError(t, os.WriteFile(file, value, 0o600))
+		cmd = exec.Command(kcat, append(args, "-k", key, file)...)
 	}
-	return s
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "kcat: %s", out)
 }
 
-// StopBroker stops the test broker; data is kept.
-func StopBroker(t testing.TB) {
+// Broker is a broker of the test's own, which it may stop and start
+// without disturbing tests of other packages that run at the same time.
+type Broker struct {
+	Addr   string
+	script string
+	env    []string
+}
+
+// StartBroker starts a private single-node broker from KAFKA_SCRIPT, with
+// its own data folder and ports, stopped and removed with the test. The
+// test is skipped when KAFKA_SCRIPT is unset: the broker then belongs to
+// someone else (docker compose, say) and this run may not start brokers.
+func StartBroker(t testing.TB) *Broker {
 	t.Helper()
-	out, err := exec.Command(script(t), "down").CombinedOutput()
+	script := os.Getenv("KAFKA_SCRIPT")
+	if script == "" {
+		t.Skip("KAFKA_SCRIPT is not set, so this run cannot start its own broker; `make test` sets it")
+	}
+	port, controller := FreePort(t), FreePort(t)
+	b := &Broker{
+		Addr:   fmt.Sprintf("127.0.0.1:%d", port),
+		script: script,
+		env: append(os.Environ(), "KAFKA_DIR="+t.TempDir(),
+			fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", controller)),
+	}
+	b.Start(t)
+	t.Cleanup(func() { _ = b.command("down").Run() })
+	return b
+}
+
+func (b *Broker) command(arg string) *exec.Cmd {
+	cmd := exec.Command(b.script, arg)
+	cmd.Env = b.env
+	return cmd
+}
+
+// Stop stops the broker; its data is kept.
+func (b *Broker) Stop(t testing.TB) {
+	t.Helper()
+	out, err := b.command("down").CombinedOutput()
 	require.NoError(t, err, "kafka.sh down: %s", out)
 }
 
-// StartBroker starts the test broker again and waits until it answers.
-func StartBroker(t testing.TB) {
+// Start starts the broker (again) and waits until it answers.
+func (b *Broker) Start(t testing.TB) {
 	t.Helper()
-	out, err := exec.Command(script(t), "up").CombinedOutput()
+	out, err := b.command("up").CombinedOutput()
 	require.NoError(t, err, "kafka.sh up: %s", out)
 }
-
-// RequireBrokerControl skips the test up front when the broker cannot be
-// stopped and started by this run.
-func RequireBrokerControl(t testing.TB) { t.Helper(); script(t) }
 
 var (
 	buildMu sync.Mutex

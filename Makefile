@@ -1,0 +1,78 @@
+# ticket-processor: build, test and run the producer and consumer daemons.
+#
+# `make test` runs the unit tests, then the integration tests against a real
+# single-node Kafka broker that scripts/kafka.sh starts from Maven-fetched
+# jars (no Docker). Set KAFKA_BROKERS to test against a broker you already
+# run; nothing is then started or stopped.
+
+GO ?= go
+# staticcheck 2026.2.2 understands Go 1.26.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+# The integration tests stop and restart the broker through KAFKA_SCRIPT.
+# Set it empty when KAFKA_BROKERS points at a broker the script does not own.
+KAFKA_SCRIPT ?= $(CURDIR)/scripts/kafka.sh
+KAFKA_PORT ?= 19092
+export KAFKA_SCRIPT KAFKA_PORT
+
+# Extra arguments for run-producer and run-consumer, e.g. ARGS='-help'.
+ARGS ?=
+
+.PHONY: build test test-unit test-integration lint fuzz \
+	run-producer run-consumer kafka-up kafka-down clean
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+# A sub-make keeps the order (unit tests first) even under make -j.
+test: test-unit
+	@$(MAKE) --no-print-directory test-integration
+
+test-unit:
+	$(GO) test -race -count=1 ./...
+
+INTEGRATION_TEST := $(GO) test -race -count=1 -tags integration -timeout 20m ./...
+
+ifdef KAFKA_BROKERS
+test-integration:
+	$(INTEGRATION_TEST)
+else
+# The broker is stopped whatever the tests do; the recipe exits with the
+# status of `up` or of the tests. Its log stays in .cache/kafka/logs.
+test-integration:
+	@$(KAFKA_SCRIPT) up; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		echo '$(INTEGRATION_TEST)'; \
+		KAFKA_BROKERS=127.0.0.1:$(KAFKA_PORT) $(INTEGRATION_TEST); status=$$?; \
+	fi; \
+	$(KAFKA_SCRIPT) down; \
+	exit $$status
+endif
+
+# vet and staticcheck run with the integration tag so that they see every
+# file: the tagged build includes the untagged files too.
+lint:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l reports:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet -tags integration ./...
+	$(GO) run $(STATICCHECK) -tags integration ./...
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./internal/models
+
+run-producer:
+	$(GO) run ./cmd/producer $(ARGS)
+
+run-consumer:
+	$(GO) run ./cmd/consumer $(ARGS)
+
+kafka-up:
+	$(KAFKA_SCRIPT) up
+
+kafka-down:
+	$(KAFKA_SCRIPT) down
+
+# Build outputs only. The broker's jars and data stay in .cache/kafka;
+# `scripts/kafka.sh reset` deletes the data.
+clean:
+	rm -rf bin coverage.out

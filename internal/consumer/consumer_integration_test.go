@@ -1,0 +1,306 @@
+//go:build integration
+
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/generator"
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/kafkatest"
+	"ticket-processor/internal/metrics"
+	"ticket-processor/internal/models"
+	"ticket-processor/internal/retry"
+)
+
+// pipeline is one test's topics and group.
+type pipeline struct {
+	in, out, dead, group string
+}
+
+func newPipeline(t testing.TB, partitions int32) pipeline {
+	t.Helper()
+	big := "4194304" // lets a test write a 2 MB ticket
+	return pipeline{
+		in:    kafkatest.CreateTopic(t, "it-in", partitions, map[string]*string{"max.message.bytes": &big}),
+		out:   kafkatest.CreateTopic(t, "it-out", partitions, nil),
+		dead:  kafkatest.CreateTopic(t, "it-dlq", partitions, map[string]*string{"max.message.bytes": ptr("16777216")}),
+		group: kafkatest.Name("it-group"),
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// consumerConfig loads a consumer configuration through the real loader.
+func (p pipeline) config(t testing.TB, env map[string]string) config.Consumer {
+	t.Helper()
+	base := map[string]string{
+		"KAFKA_BROKERS": strings.Join(kafkatest.Brokers(t), ","),
+		"KAFKA_TOPIC":   p.in, "OUTPUT_TOPIC": p.out, "DLQ_TOPIC": p.dead, "GROUP_ID": p.group,
+		"RETRY_BASE": "5ms", "RETRY_MAX_DELAY": "50ms", "LAG_INTERVAL": "200ms",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	cfg, err := config.LoadConsumer(nil, func(k string) (string, bool) { v, ok := base[k]; return v, ok })
+	require.NoError(t, err)
+	return cfg
+}
+
+// running is an in-process consumer started by start.
+type running struct {
+	c    *Consumer
+	m    *metrics.Consumer
+	stop func()
+}
+
+// start runs a consumer with step until the test ends or stop is called.
+func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
+	t.Helper()
+	sc, err := kafka.NewConsumerConfig(cfg)
+	require.NoError(t, err)
+	client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
+	require.NoError(t, err)
+	out, err := sarama.NewSyncProducerFromClient(client)
+	require.NoError(t, err)
+	group, err := sarama.NewConsumerGroupFromClient(cfg.GroupID, client)
+	require.NoError(t, err)
+	m := metrics.NewConsumer(prometheus.NewRegistry())
+	c, err := New(Options{
+		Topic: cfg.Topic, OutputTopic: cfg.OutputTopic, DLQTopic: cfg.DLQTopic, Group: cfg.GroupID,
+		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight,
+		Retry:       retryPolicy(cfg),
+		OrderPolicy: cfg.OrderPolicy, DrainTimeout: cfg.DrainTimeout, LagInterval: cfg.LagInterval,
+		MaxMessageBytes: cfg.MaxMessageBytes,
+	}, group, client, out, step, m, zap.NewNop())
+	require.NoError(t, err)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			assert.NoError(t, <-done)
+			assert.NoError(t, group.Close())
+			assert.NoError(t, out.Close())
+			assert.NoError(t, client.Close())
+		})
+	}
+	t.Cleanup(stop)
+	return &running{c: c, m: m, stop: stop}
+}
+
+// produceTickets writes n generated tickets over orders to topic through
+// the project's own producer configuration (idempotent, murmur2).
+func produceTickets(t testing.TB, topic string, orders, n int) []models.Ticket {
+	t.Helper()
+	cfg, err := config.LoadProducer(nil, func(k string) (string, bool) {
+		if k == "KAFKA_BROKERS" {
+			return strings.Join(kafkatest.Brokers(t), ","), true
+		}
+		return "", false
+	})
+	require.NoError(t, err)
+	sc, err := kafka.NewProducerConfig(cfg)
+	require.NoError(t, err)
+	sp, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc)
+	require.NoError(t, err)
+	defer sp.Close()
+	gen, err := generator.New(generator.Config{Orders: orders, Seed: 42})
+	require.NoError(t, err)
+	tickets := make([]models.Ticket, n)
+	msgs := make([]*sarama.ProducerMessage, 0, 500)
+	for i := range tickets {
+		tickets[i] = gen.Next()
+		v, err := tickets[i].Encode()
+		require.NoError(t, err)
+		msgs = append(msgs, &sarama.ProducerMessage{Topic: topic, Key: sarama.StringEncoder(tickets[i].OrderID), Value: sarama.ByteEncoder(v)})
+		if len(msgs) == cap(msgs) || i == n-1 {
+			require.NoError(t, sp.SendMessages(msgs))
+			msgs = msgs[:0]
+		}
+	}
+	return tickets
+}
+
+// requireProcessedInOrder checks that out holds each ticket exactly once,
+// with every order's tickets in sequence order.
+func requireProcessedInOrder(t testing.TB, out []*sarama.ConsumerMessage, want []models.Ticket) {
+	t.Helper()
+	seen := map[string]int{}
+	last := map[string]uint64{}
+	for _, r := range out {
+		p, err := models.DecodeProcessed(r.Value)
+		require.NoError(t, err)
+		require.Equal(t, p.OrderID, string(r.Key))
+		require.Greater(t, p.Sequence, last[p.OrderID], "order %s out of order", p.OrderID)
+		last[p.OrderID] = p.Sequence
+		seen[p.TicketID]++
+	}
+	for _, tk := range want {
+		require.Equal(t, 1, seen[tk.TicketID], "ticket %s of order %s processed once", tk.TicketID, tk.OrderID)
+	}
+	require.Len(t, out, len(want))
+}
+
+// requireCommittedAtEnd checks that the group's committed offsets equal
+// the end offsets of every partition of topic.
+func requireCommittedAtEnd(t testing.TB, group, topic string) {
+	t.Helper()
+	client := kafkatest.Client(t)
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	require.NoError(t, err)
+	partitions, err := client.Partitions(topic)
+	require.NoError(t, err)
+	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: partitions})
+	require.NoError(t, err)
+	for _, p := range partitions {
+		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		require.NoError(t, err)
+		block := resp.GetBlock(topic, p)
+		require.NotNil(t, block)
+		assert.Equal(t, end, block.Offset, "partition %d committed at its end", p)
+	}
+}
+
+func TestTenThousandTicketsProcessedOnceInOrder(t *testing.T) {
+	p := newPipeline(t, 6)
+	tickets := produceTickets(t, p.in, 200, 10_000)
+	r := p.start(t, p.config(t, map[string]string{"WORKERS": "8"}), nil)
+
+	out := kafkatest.ReadAll(t, p.out, len(tickets), 2*time.Minute)
+	// Lag is measured every 200ms; wait for it to settle at zero.
+	require.Eventually(t, func() bool {
+		return testutil.ToFloat64(r.m.Processed) == 10_000 && sumGauge(t, r.m.LagMessages) == 0
+	}, 30*time.Second, 50*time.Millisecond)
+	r.stop()
+
+	requireProcessedInOrder(t, out, tickets)
+	requireCommittedAtEnd(t, p.group, p.in)
+	assert.Zero(t, testutil.ToFloat64(r.m.OrderGaps))
+	assert.Zero(t, testutil.ToFloat64(r.m.OrderRepeats))
+	assert.Empty(t, kafkatest.ReadToEnd(t, p.dead))
+}
+
+func sumGauge(t testing.TB, g *prometheus.GaugeVec) float64 {
+	t.Helper()
+	ch := make(chan prometheus.Metric, 64)
+	g.Collect(ch)
+	close(ch)
+	n := 0
+	total := 0.0
+	for m := range ch {
+		var pb dto.Metric
+		require.NoError(t, m.Write(&pb))
+		n++
+		total += pb.GetGauge().GetValue()
+	}
+	if n == 0 {
+		return -1 // not measured yet
+	}
+	return total
+}
+
+func TestFlakyStepIsRetriedInOrder(t *testing.T) {
+	p := newPipeline(t, 3)
+	tickets := produceTickets(t, p.in, 50, 1000)
+	var mu sync.Mutex
+	attempts := map[string]int{}
+	flaky := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		mu.Lock()
+		defer mu.Unlock()
+		attempts[tk.TicketID]++
+		if tk.Sequence%10 == 0 && attempts[tk.TicketID] <= 2 {
+			return errors.New("downstream timeout")
+		}
+		return nil
+	})
+	// Every 10th position of the stream fails its first two attempts.
+	failing := 0
+	for _, tk := range tickets {
+		if tk.Sequence%10 == 0 {
+			failing++
+		}
+	}
+	r := p.start(t, p.config(t, nil), flaky)
+
+	out := kafkatest.ReadAll(t, p.out, len(tickets), time.Minute)
+	r.stop()
+	requireProcessedInOrder(t, out, tickets)
+	assert.Equal(t, float64(2*failing), testutil.ToFloat64(r.m.Retries), "two retries per failing ticket")
+	assert.Empty(t, kafkatest.ReadToEnd(t, p.dead))
+}
+
+// The bad records of the brief, written with kcat as an outside producer
+// would.
+func TestBadInputFromKcatIsDeadLettered(t *testing.T) {
+	p := newPipeline(t, 1)
+	valid := ticket("ord-valid", 1)
+	validJSON, err := valid.Encode()
+	require.NoError(t, err)
+	good := strings.Replace(string(validJSON), `"amount":100`, `"amount":%s`, 1)
+	tests := []struct {
+		name   string
+		key    string
+		value  []byte
+		reason string
+	}{
+		{"invalid JSON", "k1", []byte(`{"order_id": "o1", `), dlq.ReasonMalformed},
+		{"empty value", "k2", []byte{}, dlq.ReasonMalformed},
+		{"missing order_id", "k3", []byte(strings.Replace(string(validJSON), `"order_id":"ord-valid",`, "", 1)), dlq.ReasonInvalidField},
+		{"negative amount", "ord-valid", []byte(fmt.Sprintf(good, "-5")), dlq.ReasonInvalidField},
+		{"unknown schema version", "ord-valid", []byte(strings.Replace(string(validJSON), `"schema_version":1`, `"schema_version":7`, 1)), dlq.ReasonUnknownSchema},
+		{"wrong field types", "ord-valid", []byte(fmt.Sprintf(good, `"100"`)), dlq.ReasonInvalidField},
+		{"invalid UTF-8", "k7", append([]byte(`{"order_id":"`), 0xff, 0xfe, '"', '}'), dlq.ReasonMalformed},
+		{"2 MB value", "k8", []byte(`{"pad":"` + strings.Repeat("x", 2<<20) + `"}`), dlq.ReasonTooLarge},
+	}
+	for _, tt := range tests {
+		kafkatest.Kcat(t, p.in, tt.key, tt.value)
+	}
+	kafkatest.Kcat(t, p.in, valid.OrderID, validJSON)
+	r := p.start(t, p.config(t, nil), nil)
+
+	dead := kafkatest.ReadAll(t, p.dead, len(tests), time.Minute)
+	out := kafkatest.ReadAll(t, p.out, 1, time.Minute)
+	r.stop()
+	require.Len(t, dead, len(tests))
+	require.Len(t, out, 1, "the partition keeps flowing past bad records")
+
+	for _, d := range dead {
+		e, err := dlq.Parse(d)
+		require.NoError(t, err)
+		tt := tests[e.OriginalOffset]
+		assert.Equal(t, tt.reason, e.Failure.Reason, tt.name)
+		assert.Equal(t, dlq.ClassPermanent, e.Failure.Class, tt.name)
+		assert.Equal(t, tt.key, string(d.Key), tt.name)
+		assert.Equal(t, len(tt.value), len(d.Value), "%s: value kept whole", tt.name)
+		assert.Equal(t, p.in, e.OriginalTopic, tt.name)
+		assert.Equal(t, p.group, e.ConsumerGroup, tt.name)
+		assert.Equal(t, 1, e.Failure.Attempts, tt.name)
+		assert.NotEmpty(t, e.Failure.Message, tt.name)
+		assert.False(t, e.DeadLetteredAt.IsZero(), tt.name)
+	}
+	requireCommittedAtEnd(t, p.group, p.in)
+}
+
+func retryPolicy(cfg config.Consumer) retry.Policy {
+	return retry.Policy{MaxAttempts: cfg.RetryMax, Base: cfg.RetryBase, MaxDelay: cfg.RetryMaxDelay}
+}
