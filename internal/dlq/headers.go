@@ -1,0 +1,87 @@
+package dlq
+
+import (
+	"slices"
+
+	"ticket-processor/internal/retry"
+)
+
+// Header names of the dead-letter format; see the package documentation for
+// their values.
+const (
+	// HeaderPrefix starts every header name this package owns.
+	HeaderPrefix = "dlq-"
+
+	// HeaderOriginalTopic is the topic the ticket was consumed from.
+	HeaderOriginalTopic = "dlq-original-topic"
+	// HeaderOriginalPartition is the partition the ticket was consumed from.
+	HeaderOriginalPartition = "dlq-original-partition"
+	// HeaderOriginalOffset is the offset the ticket was consumed from.
+	HeaderOriginalOffset = "dlq-original-offset"
+	// HeaderOriginalTimestamp is the original record's timestamp.
+	HeaderOriginalTimestamp = "dlq-original-timestamp"
+	// HeaderErrorClass is ClassPermanent or ClassTransient.
+	HeaderErrorClass = "dlq-error-class"
+	// HeaderErrorReason is one of the Reason constants.
+	HeaderErrorReason = "dlq-error-reason"
+	// HeaderErrorMessage is the error text, at most MaxMessageBytes.
+	HeaderErrorMessage = "dlq-error-message"
+	// HeaderAttempts is how many processing attempts were made.
+	HeaderAttempts = "dlq-attempts"
+	// HeaderFirstFailure is when the first attempt failed.
+	HeaderFirstFailure = "dlq-first-failure"
+	// HeaderLastFailure is when the last attempt failed.
+	HeaderLastFailure = "dlq-last-failure"
+	// HeaderConsumerGroup is the consumer group that dead-lettered the ticket.
+	HeaderConsumerGroup = "dlq-consumer-group"
+	// HeaderDeadLetteredAt is when the dead-letter record was built.
+	HeaderDeadLetteredAt = "dlq-dead-lettered-at"
+	// HeaderReplayCount is how many times the ticket was replayed.
+	HeaderReplayCount = "dlq-replay-count"
+	// HeaderReplayedAt is when the ticket was last replayed.
+	HeaderReplayedAt = "dlq-replayed-at"
+)
+
+// Error classes, the values of HeaderErrorClass.
+const (
+	// ClassPermanent means retrying could not help.
+	ClassPermanent = retry.ClassPermanent
+	// ClassTransient means the error might have gone away, but the retries
+	// ran out.
+	ClassTransient = retry.ClassTransient
+)
+
+// Reasons, the values of HeaderErrorReason: a small fixed set that can label
+// a metric.
+const (
+	// ReasonMalformed: the value is not one well-formed JSON object.
+	ReasonMalformed = "malformed"
+	// ReasonInvalidField: a field is missing or invalid.
+	ReasonInvalidField = "invalid_field"
+	// ReasonUnknownSchema: the schema version is not understood.
+	ReasonUnknownSchema = "unknown_schema"
+	// ReasonTooLarge: the value is larger than the consumer accepts.
+	ReasonTooLarge = "too_large"
+	// ReasonRetriesExhausted: transient errors outlasted the retry policy.
+	ReasonRetriesExhausted = "retries_exhausted"
+	// ReasonOrderParked: an earlier ticket of the same order was
+	// dead-lettered and the order is parked.
+	ReasonOrderParked = "order_parked"
+	// ReasonOther: anything else.
+	ReasonOther = "other"
+)
+
+// Reasons returns every reason [NewRecord] writes, for example to initialise
+// each labelled series of a counter at zero.
+func Reasons() []string {
+	return []string{ReasonMalformed, ReasonInvalidField, ReasonUnknownSchema, ReasonTooLarge,
+		ReasonRetriesExhausted, ReasonOrderParked, ReasonOther}
+}
+
+// IsReason reports whether s is one of [Reasons].
+func IsReason(s string) bool { return slices.Contains(Reasons(), s) }
+
+// MaxMessageBytes is the longest error message written to
+// HeaderErrorMessage, in bytes; a longer one is cut at a character boundary
+// and ends in "…".
+const MaxMessageBytes = 4096

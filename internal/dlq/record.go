@@ -1,0 +1,201 @@
+package dlq
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/IBM/sarama"
+
+	"ticket-processor/internal/retry"
+)
+
+// Failure describes why a ticket was dead-lettered.
+type Failure struct {
+	// Class is ClassPermanent or ClassTransient; NewRecord writes anything
+	// else as ClassPermanent.
+	Class string
+	// Reason is one of [Reasons]; NewRecord writes anything else as
+	// ReasonOther.
+	Reason string
+	// Message is the error text. NewRecord replaces invalid UTF-8 and cuts
+	// it to MaxMessageBytes.
+	Message string
+	// Attempts is how many processing attempts were made (0 for a parked
+	// ticket that was never tried).
+	Attempts int
+	// FirstFailure and LastFailure are when the first and the last attempt
+	// failed.
+	FirstFailure, LastFailure time.Time
+}
+
+// FailureFromRetry turns what [retry.Do] returned into a Failure with the
+// given reason: its class, the last error's message, its attempts and its
+// failure times.
+func FailureFromRetry(f *retry.Failure, reason string) Failure {
+	if f == nil {
+		return Failure{Class: ClassPermanent, Reason: reason}
+	}
+	return Failure{
+		Class:        f.Class,
+		Reason:       reason,
+		Message:      f.Message(),
+		Attempts:     f.Attempts,
+		FirstFailure: f.First,
+		LastFailure:  f.Last,
+	}
+}
+
+// NewRecord builds the dead-letter record for msg, consumed by group, that
+// failed with f; now is the dead-lettering time. The record goes to dlqTopic
+// with msg's key, value and non-dlq headers byte-identical and in order (a
+// nil key or value stays nil), followed by one set of dlq-* headers. Headers
+// left by an earlier dead-lettering of a replayed ticket are dropped, except
+// the replay markers, which are carried over. A nil msg is treated as an
+// empty record.
+func NewRecord(dlqTopic, group string, msg *sarama.ConsumerMessage, f Failure, now time.Time) *sarama.ProducerMessage {
+	if msg == nil {
+		msg = &sarama.ConsumerMessage{}
+	}
+	headers := make([]sarama.RecordHeader, 0, len(msg.Headers)+14)
+	var replayedAt []byte
+	for _, h := range msg.Headers {
+		if h == nil {
+			continue
+		}
+		if isDLQHeader(h.Key) {
+			if string(h.Key) == HeaderReplayedAt {
+				replayedAt = h.Value
+			}
+			continue
+		}
+		headers = append(headers, cloneHeader(h))
+	}
+	headers = append(headers,
+		header(HeaderOriginalTopic, msg.Topic),
+		header(HeaderOriginalPartition, strconv.FormatInt(int64(msg.Partition), 10)),
+		header(HeaderOriginalOffset, strconv.FormatInt(msg.Offset, 10)),
+		header(HeaderOriginalTimestamp, formatTime(msg.Timestamp)),
+		header(HeaderErrorClass, normaliseClass(f.Class)),
+		header(HeaderErrorReason, normaliseReason(f.Reason)),
+		header(HeaderErrorMessage, truncateMessage(f.Message)),
+		header(HeaderAttempts, strconv.Itoa(max(f.Attempts, 0))),
+		header(HeaderFirstFailure, formatTime(f.FirstFailure)),
+		header(HeaderLastFailure, formatTime(f.LastFailure)),
+		header(HeaderConsumerGroup, group),
+		header(HeaderDeadLetteredAt, formatTime(now)),
+		header(HeaderReplayCount, strconv.Itoa(ReplayCount(msg.Headers))),
+	)
+	if replayedAt != nil {
+		headers = append(headers, sarama.RecordHeader{Key: []byte(HeaderReplayedAt), Value: bytes.Clone(replayedAt)})
+	}
+	return &sarama.ProducerMessage{
+		Topic:     dlqTopic,
+		Key:       encoder(msg.Key),
+		Value:     encoder(msg.Value),
+		Headers:   headers,
+		Timestamp: now,
+	}
+}
+
+// NewReplay builds the record that sends e back to its original topic: the
+// original key and value, the original non-dlq headers, HeaderReplayCount
+// set to e.ReplayCount+1 and HeaderReplayedAt set to now. Its timestamp is
+// now. Set Topic on the result to replay somewhere else.
+func NewReplay(e Entry, now time.Time) *sarama.ProducerMessage {
+	headers := make([]sarama.RecordHeader, 0, len(e.Headers)+2)
+	for _, h := range e.Headers {
+		if h == nil || isDLQHeader(h.Key) {
+			continue
+		}
+		headers = append(headers, cloneHeader(h))
+	}
+	headers = append(headers,
+		header(HeaderReplayCount, strconv.Itoa(max(e.ReplayCount, 0)+1)),
+		header(HeaderReplayedAt, formatTime(now)),
+	)
+	return &sarama.ProducerMessage{
+		Topic:     e.OriginalTopic,
+		Key:       encoder(e.Key),
+		Value:     encoder(e.Value),
+		Headers:   headers,
+		Timestamp: now,
+	}
+}
+
+// ReplayCount returns how many times the record with these headers was
+// replayed: the value of the last HeaderReplayCount header, or 0 when there
+// is none or it is not a whole number >= 0.
+func ReplayCount(headers []*sarama.RecordHeader) int {
+	count := 0
+	for _, h := range headers {
+		if h == nil || string(h.Key) != HeaderReplayCount {
+			continue
+		}
+		n, err := strconv.Atoi(string(h.Value))
+		if err != nil || n < 0 {
+			n = 0
+		}
+		count = n
+	}
+	return count
+}
+
+// isDLQHeader reports whether a header name belongs to this format.
+func isDLQHeader(key []byte) bool {
+	return bytes.HasPrefix(key, []byte(HeaderPrefix))
+}
+
+func header(key, value string) sarama.RecordHeader {
+	return sarama.RecordHeader{Key: []byte(key), Value: []byte(value)}
+}
+
+// cloneHeader copies h, keeping nil slices nil.
+func cloneHeader(h *sarama.RecordHeader) sarama.RecordHeader {
+	return sarama.RecordHeader{Key: bytes.Clone(h.Key), Value: bytes.Clone(h.Value)}
+}
+
+// encoder returns b as a sarama.Encoder, or nil for a nil b, so that a null
+// key or value stays null rather than becoming empty.
+func encoder(b []byte) sarama.Encoder {
+	if b == nil {
+		return nil
+	}
+	return sarama.ByteEncoder(bytes.Clone(b))
+}
+
+// formatTime writes t in UTC as RFC 3339 with nanoseconds.
+func formatTime(t time.Time) string {
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func normaliseClass(class string) string {
+	if class == ClassTransient {
+		return ClassTransient
+	}
+	return ClassPermanent
+}
+
+func normaliseReason(reason string) string {
+	if IsReason(reason) {
+		return reason
+	}
+	return ReasonOther
+}
+
+// truncateMessage makes msg valid UTF-8 and at most MaxMessageBytes long,
+// cutting at a character boundary and marking the cut with "…".
+func truncateMessage(msg string) string {
+	msg = strings.ToValidUTF8(msg, "\uFFFD")
+	if len(msg) <= MaxMessageBytes {
+		return msg
+	}
+	const ellipsis = "…"
+	cut := MaxMessageBytes - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + ellipsis
+}
