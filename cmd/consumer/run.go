@@ -54,7 +54,10 @@ func run(ctx context.Context, cfg config.Consumer, log *zap.Logger) error {
 		if err := waitForTopics(gctx, client, cfg, log); err != nil {
 			return err
 		}
-		out, err := sarama.NewSyncProducerFromClient(client)
+		// The producer gets a client of its own: on a shared client its
+		// produce requests would queue on the broker connections behind the
+		// group's long-polling fetches.
+		out, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc)
 		if err != nil {
 			return fmt.Errorf("output producer: %w", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 	require.NoError(t, err)
 	client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
 	require.NoError(t, err)
-	out, err := sarama.NewSyncProducerFromClient(client)
+	out, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc) // a client of its own, as in the daemon
 	require.NoError(t, err)
 	group, err := sarama.NewConsumerGroupFromClient(cfg.GroupID, client)
 	require.NoError(t, err)
@@ -303,4 +304,47 @@ func TestBadInputFromKcatIsDeadLettered(t *testing.T) {
 
 func retryPolicy(cfg config.Consumer) retry.Policy {
 	return retry.Policy{MaxAttempts: cfg.RetryMax, Base: cfg.RetryBase, MaxDelay: cfg.RetryMaxDelay}
+}
+
+func TestExhaustedTicketIsReplayedAfterTheFix(t *testing.T) {
+	p := newPipeline(t, 2)
+	tickets := produceTickets(t, p.in, 10, 200)
+	victim := tickets[57]
+	var broken atomic.Bool
+	broken.Store(true)
+	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
+		if broken.Load() && tk.TicketID == victim.TicketID {
+			return errors.New("payment service unavailable")
+		}
+		return nil
+	})
+	r := p.start(t, p.config(t, map[string]string{"RETRY_MAX": "3"}), step)
+
+	dead := kafkatest.ReadAll(t, p.dead, 1, time.Minute)
+	e, err := dlq.Parse(dead[0])
+	require.NoError(t, err)
+	assert.Equal(t, dlq.ReasonRetriesExhausted, e.Failure.Reason)
+	assert.Equal(t, dlq.ClassTransient, e.Failure.Class)
+	assert.Equal(t, 3, e.Failure.Attempts)
+	assert.Equal(t, victim.OrderID, string(e.Key))
+	assert.False(t, e.Failure.LastFailure.Before(e.Failure.FirstFailure))
+	kafkatest.ReadAll(t, p.out, len(tickets)-1, time.Minute)
+
+	broken.Store(false) // the fix is deployed; replay the dead letters
+	ctl := kafkatest.Start(t, kafkatest.Build(t, "ticket-processor/cmd/ticketctl"), nil,
+		"dlq", "replay", "--brokers", strings.Join(kafkatest.Brokers(t), ","), "--dlq-topic", p.dead,
+		"--reason", dlq.ReasonRetriesExhausted)
+	require.Equal(t, 0, ctl.Wait(t, time.Minute), "ticketctl: %s", ctl.Stderr())
+
+	out := kafkatest.ReadAll(t, p.out, len(tickets), time.Minute)
+	r.stop()
+	found := false
+	for _, rec := range out {
+		pt, err := models.DecodeProcessed(rec.Value)
+		require.NoError(t, err)
+		found = found || pt.TicketID == victim.TicketID
+	}
+	assert.True(t, found, "the replayed ticket is processed")
+	assert.Len(t, kafkatest.ReadToEnd(t, p.dead), 1, "it does not fail again")
+	assert.Equal(t, 1.0, testutil.ToFloat64(r.m.OrderGaps), "its order saw a gap while it was away")
 }

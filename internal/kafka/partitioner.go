@@ -1,8 +1,6 @@
 package kafka
 
 import (
-	"errors"
-
 	"github.com/IBM/sarama"
 )
 
@@ -48,23 +46,22 @@ func PartitionFor(key []byte, partitions int32) int32 {
 	return (Murmur2(key) & 0x7fffffff) % partitions
 }
 
-// ErrNoKey is returned for a record without a key: every ticket is keyed by
-// its order, so a missing key is a programming error, not a case to spread
-// at random.
-var ErrNoKey = errors.New("record has no key")
-
 // murmur2Partitioner implements sarama.Partitioner compatibly with the Java
 // client, so Java producers, kcat (partitioner=murmur2_random) and this
-// producer agree on where an order's tickets go.
-type murmur2Partitioner struct{}
+// producer agree on where an order's tickets go. A record without a key
+// (only a dead-lettered one can lack it) goes to a random partition, as
+// with murmur2_random.
+type murmur2Partitioner struct{ keyless sarama.Partitioner }
 
 // NewMurmur2Partitioner is a sarama.PartitionerConstructor for the
 // Java-compatible partitioner.
-func NewMurmur2Partitioner(string) sarama.Partitioner { return murmur2Partitioner{} }
+func NewMurmur2Partitioner(topic string) sarama.Partitioner {
+	return murmur2Partitioner{keyless: sarama.NewRandomPartitioner(topic)}
+}
 
-func (murmur2Partitioner) Partition(msg *sarama.ProducerMessage, partitions int32) (int32, error) {
+func (p murmur2Partitioner) Partition(msg *sarama.ProducerMessage, partitions int32) (int32, error) {
 	if msg.Key == nil {
-		return -1, ErrNoKey
+		return p.keyless.Partition(msg, partitions)
 	}
 	key, err := msg.Key.Encode()
 	if err != nil {
