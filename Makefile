@@ -18,7 +18,7 @@ export KAFKA_SCRIPT KAFKA_PORT
 # Extra arguments for run-producer and run-consumer, e.g. ARGS='-help'.
 ARGS ?=
 
-.PHONY: build test test-unit test-integration lint fuzz \
+.PHONY: build test test-unit test-integration lint fuzz bench \
 	run-producer run-consumer kafka-up kafka-down clean
 
 build:
@@ -56,6 +56,23 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt -l reports:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet -tags integration ./...
 	$(GO) run $(STATICCHECK) -tags integration ./...
+
+# Benchmarks against the real broker: the consumer's worker speed-up on one
+# partition, and the producer's throughput.
+BENCH := $(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x ./internal/consumer ./cmd/producer
+
+ifdef KAFKA_BROKERS
+bench:
+	$(BENCH)
+else
+bench:
+	@$(KAFKA_SCRIPT) up; status=$$?; \
+	if [ $$status -eq 0 ]; then \
+		KAFKA_BROKERS=127.0.0.1:$(KAFKA_PORT) $(BENCH); status=$$?; \
+	fi; \
+	$(KAFKA_SCRIPT) down; \
+	exit $$status
+endif
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=30s ./internal/models

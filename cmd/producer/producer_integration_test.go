@@ -182,3 +182,21 @@ func TestInvalidConfigurationExitsWithStatus2(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkProducerUnthrottled runs the producer binary at RATE=0 for
+// 100,000 tickets over 1,000 orders and reports its throughput, start-up
+// and topic creation included. Run it with `make bench`.
+func BenchmarkProducerUnthrottled(b *testing.B) {
+	const tickets = 100_000
+	bin := kafkatest.Build(b, binary)
+	for i := 0; i < b.N; i++ {
+		topic := kafkatest.Name("bench-producer")
+		start := time.Now()
+		p := kafkatest.Start(b, bin, []string{
+			"KAFKA_BROKERS=" + strings.Join(kafkatest.Brokers(b), ","), "KAFKA_TOPIC=" + topic,
+			"RATE=0", "ORDERS=1000", fmt.Sprintf("MAX_TICKETS=%d", tickets), "LOG_LEVEL=warn",
+		})
+		require.Equal(b, 0, p.Wait(b, 5*time.Minute))
+		b.ReportMetric(tickets/time.Since(start).Seconds(), "tickets/s")
+	}
+}
