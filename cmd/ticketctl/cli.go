@@ -172,7 +172,7 @@ func parseCommand(command string, args []string, lookup func(string) (string, bo
 		fs.StringVar(&opts.output, "output", outputTable, "output `format`: table, or json (one object per line)")
 	case commandReplay:
 		fs.BoolVar(&opts.dryRun, "dry-run", false, "print what would be replayed and send nothing")
-		fs.Float64Var(&opts.rate, "rate", 50, "records replayed per `second`")
+		fs.Float64Var(&opts.rate, "rate", 50, "records replayed per second, at most `n`")
 		fs.StringVar(&opts.toTopic, "to-topic", "", "replay to this `topic` instead of each entry's original topic")
 	}
 	hint := fmt.Sprintf("Run \"%s --help\" for usage.\n", name)
