@@ -107,7 +107,7 @@ func TestParseArgsHelp(t *testing.T) {
 		{"dlq list --help", []string{"dlq", "list", "--help"},
 			[]string{"Usage: ticketctl dlq list [flags]", "--output format", "--max-replays n", "KAFKA_SASL_MECHANISM"}},
 		{"dlq replay -h", []string{"dlq", "replay", "-h"},
-			[]string{"Usage: ticketctl dlq replay [flags]", "--dry-run", "--rate second", "--to-topic topic", "twice"}},
+			[]string{"Usage: ticketctl dlq replay [flags]", "--dry-run", "--rate n", "--to-topic topic", "twice"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
