@@ -166,7 +166,7 @@ func TestInvalidConfigurationExitsWithStatus2(t *testing.T) {
 		{"KAFKA_SASL_MECHANISM=KERBEROS", `KAFKA_SASL_MECHANISM="KERBEROS"`},
 		{"SHUTDOWN_TIMEOUT=soon", `SHUTDOWN_TIMEOUT="soon": want a duration`},
 		{"KAFKA_TLS_CA_FILE=/no/such/ca.pem", `KAFKA_TLS_CA_FILE="/no/such/ca.pem"`},
-		{"ORDERS=0", "ORDERS=0: must be >= 1"},
+		{"ORDERS=0", "ORDERS=0: must be 1-1000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env, func(t *testing.T) {

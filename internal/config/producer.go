@@ -122,8 +122,8 @@ func (c Producer) Validate() error {
 	if c.Burst < 1 {
 		errs = append(errs, fmt.Errorf("BURST=%d: must be >= 1", c.Burst))
 	}
-	if c.Orders < 1 {
-		errs = append(errs, fmt.Errorf("ORDERS=%d: must be >= 1", c.Orders))
+	if c.Orders < 1 || c.Orders > 1_000_000 {
+		errs = append(errs, fmt.Errorf("ORDERS=%d: must be 1-1000000", c.Orders))
 	}
 	if c.MaxTickets < 0 {
 		errs = append(errs, fmt.Errorf("MAX_TICKETS=%d: must be >= 0 (0 runs until stopped)", c.MaxTickets))

@@ -68,14 +68,14 @@ func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
 	if c.Orders < 1 || c.Orders > MaxOrders {
-		errs = append(errs, fmt.Errorf("Orders = %d: must be between 1 and %d", c.Orders, MaxOrders))
+		errs = append(errs, fmt.Errorf("orders = %d: must be between 1 and %d", c.Orders, MaxOrders))
 	}
 	if c.MaxUpdates < NoUpdates || c.MaxUpdates > MaxMaxUpdates {
-		errs = append(errs, fmt.Errorf("MaxUpdates = %d: must be between %d (no updates) and %d, or 0 for the default %d",
+		errs = append(errs, fmt.Errorf("max updates = %d: must be between %d (no updates) and %d, or 0 for the default %d",
 			c.MaxUpdates, NoUpdates, MaxMaxUpdates, DefaultMaxUpdates))
 	}
 	if c.Customers < 0 || c.Customers > MaxCustomers {
-		errs = append(errs, fmt.Errorf("Customers = %d: must be between 1 and %d, or 0 for the default %d",
+		errs = append(errs, fmt.Errorf("customers = %d: must be between 1 and %d, or 0 for the default %d",
 			c.Customers, MaxCustomers, DefaultCustomers))
 	}
 	if len(errs) > 0 {
