@@ -119,6 +119,9 @@ func (c *Consumer) Ready() error {
 // session ends whenever the group rebalances, and the loop ends only with
 // ctx or a closed group.
 func (c *Consumer) Run(ctx context.Context) error {
+	// The helpers stop with the consume loop, whichever way it ends.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		c.logGroupErrors(gctx)
@@ -129,6 +132,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
+		defer cancel()
 		defer c.setMember(false)
 		backoff := time.Second
 		for {
