@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +29,7 @@ func loadKafka(lookup func(string) (string, bool), brokers string) (config.Kafka
 		errs = append(errs, errors.New("--brokers is empty: want at least one host:port"))
 	}
 	for _, b := range k.Brokers {
-		if err := checkHostPort(b); err != nil {
+		if err := config.CheckHostPort(b); err != nil {
 			errs = append(errs, fmt.Errorf("--brokers entry %q: %w", b, err))
 		}
 	}
@@ -90,20 +88,4 @@ func appendErr(errs []error, err error) []error {
 		return append(errs, err)
 	}
 	return errs
-}
-
-// checkHostPort reports an address that is not host:port with a port in
-// 1-65535.
-func checkHostPort(addr string) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return errors.New("want host:port")
-	}
-	if host == "" {
-		return errors.New("host is empty")
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return errors.New("port must be 1-65535")
-	}
-	return nil
 }

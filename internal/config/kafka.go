@@ -104,7 +104,7 @@ func (k Kafka) Validate() error {
 		errs = append(errs, errors.New("KAFKA_BROKERS is empty: want at least one host:port"))
 	}
 	for _, b := range k.Brokers {
-		if err := checkHostPort(b); err != nil {
+		if err := CheckHostPort(b); err != nil {
 			errs = append(errs, fmt.Errorf("KAFKA_BROKERS entry %q: %w", b, err))
 		}
 	}
@@ -168,7 +168,9 @@ func (s SASL) validate() []error {
 	return errs
 }
 
-func checkHostPort(addr string) error {
+// CheckHostPort reports an address that is not host:port with a port in
+// 1-65535.
+func CheckHostPort(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return errors.New("want host:port")
