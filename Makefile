@@ -31,6 +31,17 @@ test: test-unit
 test-unit:
 	$(GO) test -race -count=1 ./...
 
+# promtool (Debian's prometheus package) checks the scrape configuration
+# and the alert rules and runs the rules' unit tests; it takes a second, so
+# `test` runs it before the integration tests.
+PROMTOOL ?= promtool
+.PHONY: test-prometheus
+test: test-prometheus
+test-prometheus:
+	$(PROMTOOL) check config prometheus/prometheus.yml
+	$(PROMTOOL) check rules prometheus/alerts.yml
+	$(PROMTOOL) test rules prometheus/alerts_test.yml
+
 INTEGRATION_TEST := $(GO) test -race -count=1 -tags integration -timeout 20m ./...
 
 ifdef KAFKA_BROKERS
@@ -93,3 +104,11 @@ kafka-down:
 # `scripts/kafka.sh reset` deletes the data.
 clean:
 	rm -rf bin coverage.out
+
+# The whole pipeline in one process, on an embedded Kafka-protocol broker
+# (no Docker, no Java) unless KAFKA_BROKERS is set; Ctrl-C stops it. Flags
+# go in ARGS, e.g. `make demo ARGS='--duration 30s --fail-rate 0.05'`;
+# see docs/demo.md.
+.PHONY: demo
+demo:
+	$(GO) run ./cmd/demo $(ARGS)

@@ -26,10 +26,12 @@ func run(ctx context.Context, cfg config.Consumer, log *zap.Logger) error {
 	kafka.RouteSaramaLogs(log)
 	reg := metrics.NewRegistry()
 	m := metrics.NewConsumer(reg)
+	m.InitSeries(cfg.OutputTopic, cfg.DLQTopic)
 	sc, err := kafka.NewConsumerConfig(cfg)
 	if err != nil {
 		return err
 	}
+	metrics.NewKafkaClient(reg, sc.MetricRegistry, cfg.Topic, cfg.OutputTopic, cfg.DLQTopic)
 
 	var running atomic.Pointer[consumer.Consumer]
 	ready := func() error {

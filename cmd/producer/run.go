@@ -28,10 +28,12 @@ func run(ctx context.Context, cfg config.Producer, log *zap.Logger) error {
 	kafka.RouteSaramaLogs(log)
 	reg := metrics.NewRegistry()
 	m := metrics.NewProducer(reg)
+	m.InitSeries(cfg.Topic)
 	sc, err := kafka.NewProducerConfig(cfg)
 	if err != nil {
 		return err
 	}
+	metrics.NewKafkaClient(reg, sc.MetricRegistry, cfg.Topic)
 
 	var running atomic.Pointer[producer.Producer]
 	ready := func() error {
