@@ -28,6 +28,15 @@ func start(args []string) int {
 		fmt.Println(buildinfo.String(binaryName))
 		return daemon.ExitOK
 	}
+	if daemon.IsHealthcheck(args) {
+		// The probe finds METRICS_PORT the way the daemon does.
+		cfg, err := config.LoadConsumer(nil, nil)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s healthcheck: invalid configuration: %v\n", binaryName, err)
+			return daemon.ExitFailure
+		}
+		return daemon.Healthcheck(os.Stderr, binaryName, cfg.Service.MetricsPort, args[1:])
+	}
 	cfg, err := config.LoadConsumer(args, nil)
 	if err != nil {
 		return daemon.ConfigStatus(os.Stdout, os.Stderr, binaryName, err)
