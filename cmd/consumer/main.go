@@ -1,63 +1,28 @@
 // Command consumer is the consumer-group daemon: it processes tickets in
 // order per OrderID, many orders at once within a partition, retries
 // transient failures and dead-letters the rest. Configuration comes from the
-// environment and flags; run with -h for the list.
+// environment and flags; run with -h for the list, --version for the build,
+// and `consumer healthcheck [-ready]` to probe a running consumer.
 package main
 
 import (
-	"context"
-	"fmt"
 	"os"
 
 	"go.uber.org/zap"
 
-	"ticket-processor/internal/buildinfo"
 	"ticket-processor/internal/config"
 	"ticket-processor/internal/daemon"
-	"ticket-processor/internal/logging"
 )
 
-const binaryName = "consumer"
-
-func main() { os.Exit(start(os.Args[1:])) }
-
-// start parses the configuration, builds the logger and runs the consumer
-// until a signal; it returns the exit status.
-func start(args []string) int {
-	if daemon.IsVersionFlag(args) {
-		fmt.Println(buildinfo.String(binaryName))
-		return daemon.ExitOK
-	}
-	if daemon.IsHealthcheck(args) {
-		// The probe finds METRICS_PORT the way the daemon does.
-		cfg, err := config.LoadConsumer(nil, nil)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "%s healthcheck: invalid configuration: %v\n", binaryName, err)
-			return daemon.ExitFailure
-		}
-		return daemon.Healthcheck(os.Stderr, binaryName, cfg.Service.MetricsPort, args[1:])
-	}
-	cfg, err := config.LoadConsumer(args, nil)
-	if err != nil {
-		return daemon.ConfigStatus(os.Stdout, os.Stderr, binaryName, err)
-	}
-	log, err := logging.New(binaryName, cfg.Service.LogLevel)
-	if err != nil {
-		return daemon.ConfigStatus(os.Stdout, os.Stderr, binaryName, err)
-	}
-	defer func() { _ = log.Sync() }()
-
-	ctx, stop := daemon.SignalContext()
-	defer stop()
-	log.Info("starting", zap.String("version", buildinfo.Version), zap.String("revision", buildinfo.Commit()),
-		zap.Strings("brokers", cfg.Kafka.Brokers), zap.String("topic", cfg.Topic), zap.String("group", cfg.GroupID),
-		zap.Int("workers", cfg.Workers))
-	if err := daemon.RunWithDeadline(ctx, cfg.Service.ShutdownTimeout, func(ctx context.Context) error {
-		return run(ctx, cfg, log)
-	}); err != nil {
-		log.Error("stopped with an error", zap.Error(err))
-		return daemon.ExitFailure
-	}
-	log.Info("stopped")
-	return daemon.ExitOK
+var consumerDaemon = daemon.Daemon[config.Consumer]{
+	Name:    "consumer",
+	Load:    config.LoadConsumer,
+	Service: func(c config.Consumer) config.Service { return c.Service },
+	Fields: func(c config.Consumer) []zap.Field {
+		return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Topic),
+			zap.String("group", c.GroupID), zap.Int("workers", c.Workers)}
+	},
+	Run: run,
 }
+
+func main() { os.Exit(daemon.Main(consumerDaemon, os.Args[1:], os.Stdout, os.Stderr)) }
