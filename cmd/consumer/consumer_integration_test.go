@@ -116,12 +116,14 @@ func TestGroupMemberStopped(t *testing.T) {
 }
 
 func TestRestartAfterGracefulStopProcessesNothingTwice(t *testing.T) {
+	const total = 3000
 	brokers := strings.Join(kafkatest.Brokers(t), ",")
 	in, out, dead, group := kafkatest.Name("it-in"), kafkatest.Name("it-out"), kafkatest.Name("it-dlq"), kafkatest.Name("it-group")
+	// Tickets keep arriving while the consumer is stopped and restarted.
 	producer := kafkatest.Start(t, kafkatest.Build(t, producerBinary), []string{
-		"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + in, "RATE=0", "ORDERS=50", "MAX_TICKETS=2000", "LOG_LEVEL=warn",
+		"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + in, "RATE=500", "ORDERS=50",
+		fmt.Sprintf("MAX_TICKETS=%d", total), "LOG_LEVEL=warn",
 	})
-	require.Equal(t, 0, producer.Wait(t, time.Minute))
 	env := []string{
 		"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead, "GROUP_ID=" + group,
 	}
@@ -133,6 +135,10 @@ func TestRestartAfterGracefulStopProcessesNothingTwice(t *testing.T) {
 	require.Equal(t, 0, first.Wait(t, 30*time.Second))
 
 	second := kafkatest.Start(t, bin, env)
+	// Signal it only once it is running: a signal during start-up, before
+	// the handler is installed, kills any process.
+	kafkatest.WaitStatus(t, second.URL("/readyz"), 200, time.Minute)
+	require.Equal(t, 0, producer.Wait(t, time.Minute))
 	require.Eventually(t, func() bool { return committedAtEnd(t, group, in) }, time.Minute, 250*time.Millisecond)
 	require.NoError(t, second.Cmd.Process.Signal(syscall.SIGTERM))
 	require.Equal(t, 0, second.Wait(t, 30*time.Second))
@@ -145,5 +151,5 @@ func TestRestartAfterGracefulStopProcessesNothingTwice(t *testing.T) {
 		require.False(t, seen[p.TicketID], "ticket %s processed twice", p.TicketID)
 		seen[p.TicketID] = true
 	}
-	assert.Len(t, records, 2000)
+	assert.Len(t, records, total)
 }
