@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/IBM/sarama"
@@ -44,16 +45,27 @@ func (l kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
 	}
 }
 
-// createTopics creates the tickets topic with the demo's partitions, and
-// the output and dead-letter topics with as many partitions as the tickets
-// topic has, as the consumer daemon does. Existing topics are left as they
-// are.
-func createTopics(client sarama.Client, p config.Producer, c config.Consumer, log *zap.Logger) error {
-	// Not closed: closing the admin would close the shared client.
+// createTopics connects to brokers and creates the tickets topic with the
+// demo's partitions, then the output and dead-letter topics as the
+// consumer service does, before either service starts: the consumer would
+// otherwise wait, with backoff, for the producer to create the tickets
+// topic. Existing topics are left as they are. It retries until a broker
+// answers or ctx ends.
+func createTopics(ctx context.Context, brokers []string, p config.Producer, c config.Consumer, log *zap.Logger) error {
+	sc, err := kafka.NewProducerConfig(p)
+	if err != nil {
+		return err
+	}
+	client, err := kafka.Connect(ctx, brokers, sc, log)
+	if err != nil {
+		return err
+	}
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
+		_ = client.Close()
 		return fmt.Errorf("cluster admin: %w", err)
 	}
+	defer admin.Close() // closes the client too
 	created, err := kafka.EnsureTopic(admin, p.Topic, int32(p.TopicPartitions), int16(p.TopicReplication), nil)
 	if err != nil {
 		return err
@@ -61,25 +73,5 @@ func createTopics(client sarama.Client, p config.Producer, c config.Consumer, lo
 	if created {
 		log.Info("created topic", zap.String("topic", p.Topic), zap.Int("partitions", p.TopicPartitions))
 	}
-	partitions, err := client.Partitions(p.Topic)
-	if err != nil {
-		return fmt.Errorf("topic %s: %w", p.Topic, err)
-	}
-	dlqBytes := fmt.Sprint(kafka.DeadLetterMaxBytes)
-	for _, topic := range []struct {
-		name    string
-		entries map[string]*string
-	}{
-		{c.OutputTopic, nil},
-		{c.DLQTopic, map[string]*string{"max.message.bytes": &dlqBytes}},
-	} {
-		created, err := kafka.EnsureTopic(admin, topic.name, int32(len(partitions)), int16(p.TopicReplication), topic.entries)
-		if err != nil {
-			return err
-		}
-		if created {
-			log.Info("created topic", zap.String("topic", topic.name), zap.Int("partitions", len(partitions)))
-		}
-	}
-	return nil
+	return kafka.EnsureConsumerTopics(client, p.Topic, c.OutputTopic, c.DLQTopic, log)
 }

@@ -110,7 +110,6 @@ type badRecords struct {
 
 	topic string
 	rate  float64
-	out   sarama.SyncProducer
 	sent  *prometheus.CounterVec
 	log   *zap.Logger
 
@@ -120,12 +119,11 @@ type badRecords struct {
 	n     int           // records written, for keys and kinds; only run touches it
 }
 
-func newBadRecords(src producer.Source, topic string, rate float64, out sarama.SyncProducer, reg prometheus.Registerer, log *zap.Logger) *badRecords {
+func newBadRecords(src producer.Source, topic string, rate float64, reg prometheus.Registerer, log *zap.Logger) *badRecords {
 	return &badRecords{
 		Source: src,
 		topic:  topic,
 		rate:   rate,
-		out:    out,
 		sent: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
 			Namespace: metrics.Namespace, Subsystem: "demo", Name: "bad_records_total",
 			Help: "Bad records the demo wrote into the tickets topic, by kind (the dead-letter reason they should get).",
@@ -150,10 +148,11 @@ func (b *badRecords) Next() models.Ticket {
 	return t
 }
 
-// run writes the owed bad records until ctx ends. A failed send is logged
-// and not repeated: the records are demo input, and they are counted only
-// once Kafka acknowledged them.
-func (b *badRecords) run(ctx context.Context) {
+// run writes the owed bad records through out, the producer's
+// SyncProducer, until ctx ends. A failed send is logged and not repeated:
+// the records are demo input, and they are counted only once Kafka
+// acknowledged them.
+func (b *badRecords) run(ctx context.Context, out sarama.SyncProducer) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -169,7 +168,7 @@ func (b *badRecords) run(ctx context.Context) {
 			kinds = append(kinds, kind)
 			b.n++
 		}
-		err := b.out.SendMessages(msgs)
+		err := out.SendMessages(msgs)
 		var perMsg sarama.ProducerErrors
 		failed := make(map[*sarama.ProducerMessage]bool)
 		if errors.As(err, &perMsg) {

@@ -94,12 +94,12 @@ func TestBadRecordsFollowTheTickets(t *testing.T) {
 	require.NoError(t, err)
 	defer sp.Close()
 
-	b := newBadRecords(sequence{}, "tickets", 0.25, sp, prometheus.NewRegistry(), zap.NewNop())
+	b := newBadRecords(sequence{}, "tickets", 0.25, prometheus.NewRegistry(), zap.NewNop())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		b.run(ctx)
+		b.run(ctx, sp)
 	}()
 	for range 12 {
 		b.Next()
@@ -126,12 +126,12 @@ func TestBadRecordsNotAcknowledgedAreNotCounted(t *testing.T) {
 	defer func() { require.NoError(t, sp.Close()) }()
 	sp.ExpectSendMessageAndFail(sarama.ErrOutOfBrokers)
 	core, logs := observer.New(zap.WarnLevel)
-	b := newBadRecords(sequence{}, "tickets", 1, sp, prometheus.NewRegistry(), zap.New(core))
+	b := newBadRecords(sequence{}, "tickets", 1, prometheus.NewRegistry(), zap.New(core))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		b.run(ctx)
+		b.run(ctx, sp)
 	}()
 	b.Next()
 	require.Eventually(t, func() bool { return logs.FilterMessage("bad records not written").Len() == 1 }, 5*time.Second, time.Millisecond)

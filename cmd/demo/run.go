@@ -16,12 +16,9 @@ import (
 
 	"ticket-processor/internal/config"
 	"ticket-processor/internal/consumer"
-	"ticket-processor/internal/generator"
-	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
-	"ticket-processor/internal/monitoring"
 	"ticket-processor/internal/producer"
-	"ticket-processor/internal/retry"
+	"ticket-processor/internal/service"
 )
 
 // statusInterval is how often the status line is refreshed.
@@ -32,8 +29,9 @@ const statusInterval = time.Second
 const catchUpPoll = 50 * time.Millisecond
 
 // run starts the broker (unless KAFKA_BROKERS names one), creates the
-// topics and runs the producer and the consumer, wired from the same
-// packages as the daemons, with the live status on view. Production stops
+// topics and runs the producer and the consumer services with the same
+// code as the daemons (package service), with the live status on view.
+// Production, and with it the producer service and its endpoints, stops
 // when ctx ends or after cfg.Duration; the consumer then finishes what was
 // written, and run prints the summary and returns it.
 //
@@ -54,31 +52,6 @@ var errSetup = errors.New("demo set-up")
 func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *zap.Logger) (report, error) {
 	setupFailed := func(err error) (report, error) { return report{}, fmt.Errorf("%w: %w", errSetup, err) }
 
-	// The endpoints come first, as in the daemons, so that a port in use
-	// fails at once.
-	producerReg, consumerReg := metrics.NewRegistry(), metrics.NewRegistry()
-	producerMetrics, consumerMetrics := metrics.NewProducer(producerReg), metrics.NewConsumer(consumerReg)
-	var runningProducer atomic.Pointer[producer.Producer]
-	var runningConsumer atomic.Pointer[consumer.Consumer]
-	producerSrv, err := monitoring.Listen(loopback(cfg.ProducerPort), producerReg, func() error {
-		if p := runningProducer.Load(); p != nil {
-			return p.Ready()
-		}
-		return errors.New("connecting to Kafka")
-	}, log.Named("http"))
-	if err != nil {
-		return report{}, fmt.Errorf("producer endpoints (--producer-port): %w", err)
-	}
-	consumerSrv, err := monitoring.Listen(loopback(cfg.ConsumerPort), consumerReg, func() error {
-		if c := runningConsumer.Load(); c != nil {
-			return c.Ready()
-		}
-		return errors.New("connecting to Kafka")
-	}, log.Named("http"))
-	if err != nil {
-		return report{}, fmt.Errorf("consumer endpoints (--consumer-port): %w", err)
-	}
-
 	brokers, where := cfg.Kafka.Brokers, "Kafka at "+strings.Join(cfg.Kafka.Brokers, ",")
 	if cfg.EmbeddedBroker {
 		cluster, err := startBroker(cfg.BrokerPort, log.Named("kfake"))
@@ -96,97 +69,42 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 	quarter := cfg.ShutdownTimeout / 4
 	producerCfg, consumerCfg := cfg.Producer(brokers), cfg.Consumer(brokers)
 	consumerCfg.DrainTimeout = quarter
-	producerSarama, err := kafka.NewProducerConfig(producerCfg)
-	if err != nil {
-		return report{}, err
-	}
-	consumerSarama, err := kafka.NewConsumerConfig(consumerCfg)
-	if err != nil {
-		return report{}, err
-	}
 
 	if !cfg.EmbeddedBroker {
 		view.print(fmt.Sprintf("Connecting to Kafka at %s ...\n", strings.Join(brokers, ",")))
 	}
-	// The producer's side: its client also creates the topics.
-	producerClient, err := kafka.Connect(ctx, brokers, producerSarama, log.Named("producer"))
-	if err != nil {
+	if err := createTopics(ctx, brokers, producerCfg, consumerCfg, log); err != nil {
 		return setupFailed(err)
 	}
-	defer producerClient.Close()
-	if err := createTopics(producerClient, producerCfg, consumerCfg, log); err != nil {
-		return setupFailed(err)
+
+	// The services run as the daemons do, on registries of the demo's own
+	// so that the status view can read them.
+	producerReg, consumerReg := metrics.NewRegistry(), metrics.NewRegistry()
+	var bad *badRecords // set by the producer service before it starts
+	producerUp, consumerUp := make(chan net.Addr, 1), make(chan net.Addr, 1)
+	producerOpts := service.ProducerOptions{
+		Registry:     producerReg,
+		Addr:         loopback(cfg.ProducerPort),
+		DrainTimeout: quarter,
+		WrapSource: func(gen producer.Source) producer.Source {
+			bad = newBadRecords(gen, producerCfg.Topic, cfg.FailRate, producerReg, log.Named("bad-records"))
+			return bad
+		},
+		// The bad records stop with the tickets.
+		Beside:  func(ctx context.Context, out sarama.SyncProducer) { bad.run(ctx, out) },
+		Started: func(_ *producer.Producer, addr net.Addr) { producerUp <- addr },
 	}
-	tickets, err := sarama.NewSyncProducerFromClient(producerClient)
-	if err != nil {
-		return setupFailed(fmt.Errorf("sync producer: %w", err))
-	}
-	defer tickets.Close()
-	gen, err := generator.New(generator.Config{Orders: producerCfg.Orders, Seed: producerCfg.Seed})
-	if err != nil {
-		return report{}, err
-	}
-	bad := newBadRecords(gen, producerCfg.Topic, cfg.FailRate, tickets, producerReg, log.Named("bad-records"))
-	prod, err := producer.New(producer.Options{
-		Topic:           producerCfg.Topic,
-		Rate:            producerCfg.Rate,
-		Burst:           producerCfg.Burst,
-		BatchSize:       producerCfg.BatchSize,
-		RetryBackoff:    producerCfg.RetryBackoff,
-		RetryMaxBackoff: producerCfg.RetryMaxBackoff,
-		DrainTimeout:    quarter,
-		Probe:           func() error { return producerClient.RefreshMetadata(producerCfg.Topic) },
-		ProbeInterval:   2 * time.Second,
-		StallAfter:      5 * time.Second,
-	}, tickets, bad, producerMetrics, log.Named("producer"))
-	if err != nil {
-		return report{}, err
+	consumerOpts := service.ConsumerOptions{
+		Registry: consumerReg,
+		Addr:     loopback(cfg.ConsumerPort),
+		Step:     newFlakyStep(cfg.FailRate, consumerCfg.RetryMax),
+		Started:  func(_ *consumer.Consumer, addr net.Addr) { consumerUp <- addr },
 	}
 
-	// The consumer's side, as the consumer daemon builds it: a client for
-	// the group and one of its own for the output producer.
-	consumerClient, err := kafka.Connect(ctx, brokers, consumerSarama, log.Named("consumer"))
-	if err != nil {
-		return setupFailed(err)
-	}
-	defer consumerClient.Close()
-	out, err := sarama.NewSyncProducer(brokers, consumerSarama)
-	if err != nil {
-		return setupFailed(fmt.Errorf("output producer: %w", err))
-	}
-	defer out.Close()
-	group, err := sarama.NewConsumerGroupFromClient(consumerCfg.GroupID, consumerClient)
-	if err != nil {
-		return setupFailed(fmt.Errorf("consumer group %s: %w", consumerCfg.GroupID, err))
-	}
-	// Deferred last, so it runs first: leaving the group after the final
-	// commit, before the output producer closes.
-	defer group.Close()
-	cons, err := consumer.New(consumer.Options{
-		Topic:           consumerCfg.Topic,
-		OutputTopic:     consumerCfg.OutputTopic,
-		DLQTopic:        consumerCfg.DLQTopic,
-		Group:           consumerCfg.GroupID,
-		Workers:         consumerCfg.Workers,
-		MaxInFlight:     consumerCfg.MaxInFlight,
-		Retry:           retry.Policy{MaxAttempts: consumerCfg.RetryMax, Base: consumerCfg.RetryBase, MaxDelay: consumerCfg.RetryMaxDelay},
-		OrderPolicy:     consumerCfg.OrderPolicy,
-		DrainTimeout:    consumerCfg.DrainTimeout,
-		LagInterval:     consumerCfg.LagInterval,
-		MaxMessageBytes: consumerCfg.MaxMessageBytes,
-	}, group, consumerClient, out, newFlakyStep(cfg.FailRate, consumerCfg.RetryMax), consumerMetrics, log.Named("consumer"))
-	if err != nil {
-		return report{}, err
-	}
-
-	view.print(header(cfg, where, producerSrv.Addr(), consumerSrv.Addr(), producerCfg, consumerCfg))
-	log.Info("demo starting", zap.Strings("brokers", brokers), zap.Bool("embedded_broker", cfg.EmbeddedBroker),
-		zap.Float64("rate", cfg.Rate), zap.Int("orders", cfg.Orders), zap.Int("partitions", cfg.Partitions),
-		zap.Int("workers", cfg.Workers), zap.Duration("duration", cfg.Duration), zap.Float64("fail_rate", cfg.FailRate))
-
-	// Three scopes of stopping: producing ends with ctx or the duration;
-	// the pipeline (consumer, endpoints, status) ends once the consumer has
-	// caught up; an error anywhere ends both.
+	// Three scopes of stopping: producing ends with ctx or the duration,
+	// and with it the producer service; the pipeline (the consumer service
+	// and the status) ends once the consumer has caught up; an error
+	// anywhere ends both.
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	pipeline, stopPipeline := context.WithCancel(gctx)
 	defer stopPipeline()
@@ -194,25 +112,13 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 	defer stopProducing()
 	stopOnSignal := context.AfterFunc(ctx, stopProducing)
 	defer stopOnSignal()
-	if cfg.Duration > 0 {
-		var stopAtDuration context.CancelFunc
-		producing, stopAtDuration = context.WithTimeout(producing, cfg.Duration)
-		defer stopAtDuration()
-	}
 
-	started := time.Now()
-	var producedFor atomic.Int64 // nanoseconds, once production stopped
-	g.Go(func() error { return producerSrv.Run(pipeline) })
-	g.Go(func() error { return consumerSrv.Run(pipeline) })
+	var producedUntil atomic.Int64 // UnixNano, once production stopped
 	g.Go(func() error {
-		runningConsumer.Store(cons)
-		return cons.Run(pipeline)
-	})
-	g.Go(func() error {
-		err := produce(producing, prod, bad, &runningProducer)
-		producedFor.Store(int64(time.Since(started)))
+		err := service.RunProducer(producing, producerCfg, producerOpts, log.Named("producer"))
+		producedUntil.Store(time.Now().UnixNano())
 		if err != nil {
-			return err
+			return fmt.Errorf("producer: %w", err)
 		}
 		caughtUp := waitCaughtUp(pipeline, producerReg, consumerReg, quarter)
 		log.Info("production stopped", zap.Bool("consumer_caught_up", caughtUp))
@@ -220,39 +126,51 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 		return nil
 	})
 	g.Go(func() error {
-		watch(pipeline, view, producerReg, consumerReg, started, func() bool { return producedFor.Load() == 0 })
+		if err := service.RunConsumer(pipeline, consumerCfg, consumerOpts, log.Named("consumer")); err != nil {
+			return fmt.Errorf("consumer: %w", err)
+		}
 		return nil
 	})
-	err = g.Wait()
+
+	// Set-up ends once both services run.
+	var producerAddr, consumerAddr net.Addr
+	for producerAddr == nil || consumerAddr == nil {
+		select {
+		case producerAddr = <-producerUp:
+		case consumerAddr = <-consumerUp:
+		case <-pipeline.Done():
+			if err := g.Wait(); err != nil {
+				return setupFailed(err)
+			}
+			return report{}, nil
+		}
+	}
+
+	view.print(header(cfg, where, producerAddr, consumerAddr, producerCfg, consumerCfg))
+	log.Info("demo starting", zap.Strings("brokers", brokers), zap.Bool("embedded_broker", cfg.EmbeddedBroker),
+		zap.Float64("rate", cfg.Rate), zap.Int("orders", cfg.Orders), zap.Int("partitions", cfg.Partitions),
+		zap.Int("workers", cfg.Workers), zap.Duration("duration", cfg.Duration), zap.Float64("fail_rate", cfg.FailRate))
+	started := time.Now()
+	if cfg.Duration > 0 {
+		stopAtDuration := time.AfterFunc(cfg.Duration, stopProducing)
+		defer stopAtDuration.Stop()
+	}
+	g.Go(func() error {
+		watch(pipeline, view, producerReg, consumerReg, started, func() bool { return producedUntil.Load() == 0 })
+		return nil
+	})
+	err := g.Wait()
 
 	final, gatherErr := gather(producerReg, consumerReg, time.Now())
 	if gatherErr != nil {
 		log.Warn("summary may be incomplete", zap.Error(gatherErr))
 	}
-	r := newReport(final, time.Duration(producedFor.Load()), time.Since(started))
+	r := newReport(final, max(time.Unix(0, producedUntil.Load()).Sub(started), 0), time.Since(started))
 	view.print(r.table())
 	log.Info("demo stopped", zap.Int64("produced", r.Produced), zap.Int64("bad_records", total(r.BadRecords)),
 		zap.Int64("processed", r.Processed), zap.Int64("retries", r.Retries), zap.Int64("dead_lettered", total(r.DeadLettered)),
 		zap.Int64("order_gaps", r.OrderGaps), zap.Int64("unfinished", r.Unfinished))
 	return r, err
-}
-
-// produce runs the producer and the bad-record writer until ctx ends or
-// the producer stops by itself.
-func produce(ctx context.Context, prod *producer.Producer, bad *badRecords, running *atomic.Pointer[producer.Producer]) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var g errgroup.Group
-	g.Go(func() error {
-		defer cancel() // the bad records stop with the tickets
-		running.Store(prod)
-		return prod.Run(ctx)
-	})
-	g.Go(func() error {
-		bad.run(ctx)
-		return nil
-	})
-	return g.Wait()
 }
 
 // waitCaughtUp waits until the consumer has finished every record the demo

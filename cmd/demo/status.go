@@ -324,11 +324,17 @@ func newReport(s snapshot, producing, elapsed time.Duration) report {
 		OrderRepeats: int64(s.repeats),
 		Unfinished:   int64(max(s.written()-s.finished(), 0)),
 	}
+	// The services create every reason's series at zero; only the kinds
+	// and reasons that occurred are reported.
 	for k, v := range s.badRecords {
-		r.BadRecords[k] = int64(v)
+		if v > 0 {
+			r.BadRecords[k] = int64(v)
+		}
 	}
 	for k, v := range s.deadLettered {
-		r.DeadLettered[k] = int64(v)
+		if v > 0 {
+			r.DeadLettered[k] = int64(v)
+		}
 	}
 	if q, ok := s.latency.quantile(0.5); ok {
 		r.LatencyP50 = time.Duration(q * float64(time.Second))

@@ -44,7 +44,7 @@ func TestQuantile(t *testing.T) {
 func TestStatusReadsTheRegistries(t *testing.T) {
 	producerReg, consumerReg := prometheus.NewRegistry(), prometheus.NewRegistry()
 	pm, cm := metrics.NewProducer(producerReg), metrics.NewConsumer(consumerReg)
-	bad := newBadRecords(nil, "tickets", 0.1, nil, producerReg, zap.NewNop())
+	bad := newBadRecords(nil, "tickets", 0.1, producerReg, zap.NewNop())
 	started := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	prev, err := gather(producerReg, consumerReg, started)
 	require.NoError(t, err)

@@ -1,10 +1,13 @@
 package kafka
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/IBM/sarama"
+	"go.uber.org/zap"
 )
 
 // EnsureTopic creates topic with the given partitions, replication factor
@@ -30,4 +33,62 @@ func EnsureTopic(admin sarama.ClusterAdmin, topic string, partitions int32, repl
 		return false, fmt.Errorf("create topic %s: %w", topic, err)
 	}
 	return true, nil
+}
+
+// WaitForConsumerTopics retries EnsureConsumerTopics with capped
+// exponential backoff (1s to 15s) until it succeeds or ctx ends: the
+// consumer may start before anything has created its input topic.
+func WaitForConsumerTopics(ctx context.Context, client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
+	backoff := time.Second
+	for {
+		err := EnsureConsumerTopics(client, input, output, deadLetter, log)
+		if err == nil {
+			return nil
+		}
+		log.Warn("topics not ready; retrying", zap.Duration("backoff", backoff), zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 15*time.Second)
+	}
+}
+
+// EnsureConsumerTopics creates the consumer's output and dead-letter
+// topics when they are missing, with the input topic's partition count and
+// replication factor; the dead-letter topic gets a max.message.bytes of
+// DeadLetterMaxBytes. It fails while the input topic does not exist.
+// Each topic it creates is logged.
+func EnsureConsumerTopics(client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return fmt.Errorf("cluster admin: %w", err)
+	}
+	// Not closed: closing the admin would close the caller's client.
+	partitions, err := client.Partitions(input)
+	if err != nil {
+		return fmt.Errorf("input topic %s: %w", input, err)
+	}
+	replicas, err := client.Replicas(input, partitions[0])
+	if err != nil {
+		return fmt.Errorf("input topic %s: %w", input, err)
+	}
+	deadLetterBytes := fmt.Sprint(DeadLetterMaxBytes)
+	for _, topic := range []struct {
+		name    string
+		entries map[string]*string
+	}{
+		{output, nil},
+		{deadLetter, map[string]*string{"max.message.bytes": &deadLetterBytes}},
+	} {
+		created, err := EnsureTopic(admin, topic.name, int32(len(partitions)), int16(len(replicas)), topic.entries)
+		if err != nil {
+			return err
+		}
+		if created {
+			log.Info("created topic", zap.String("topic", topic.name), zap.Int("partitions", len(partitions)))
+		}
+	}
+	return nil
 }
