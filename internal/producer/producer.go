@@ -33,8 +33,9 @@ type Options struct {
 	Burst int
 	// Limit stops generation after this many tickets; 0 means no limit.
 	Limit int64
-	// BatchSize caps the tickets handed to Kafka in one send; it is also the
-	// bound on tickets waiting to be sent.
+	// BatchSize caps the tickets handed to Kafka in one send. It also bounds
+	// memory: at most 2*BatchSize+1 tickets are generated and unacknowledged
+	// (the send with its backlog, the queue, and one being queued).
 	BatchSize int
 	// RetryBackoff and RetryMaxBackoff pace the resending of tickets whose
 	// send failed after the client's own retries.

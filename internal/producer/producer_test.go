@@ -242,6 +242,13 @@ func TestReadinessFollowsProbeAndStalls(t *testing.T) {
 		err := p.Ready()
 		return err != nil && strings.Contains(err.Error(), "blocked")
 	}, 5*time.Second, time.Millisecond)
+	// Generation has stopped at the bound: the blocked batch and its
+	// backlog (BatchSize together), a full queue (BatchSize), and one
+	// ticket waiting to be queued.
+	bound := float64(2*opts.BatchSize + 1)
+	require.Eventually(t, func() bool { return testutil.ToFloat64(m.InFlight) == bound }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return p.Ready() != nil }, time.Second, time.Millisecond)
+	assert.Equal(t, bound, testutil.ToFloat64(m.InFlight), "no more tickets generated while Kafka does not answer")
 
 	close(kafka.block)
 	require.Eventually(t, func() bool { return p.Ready() == nil && testutil.ToFloat64(m.Ready) == 1 }, 5*time.Second, time.Millisecond)
