@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -60,18 +59,9 @@ func createTopics(ctx context.Context, brokers []string, p config.Producer, c co
 	if err != nil {
 		return err
 	}
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	if err != nil {
-		_ = client.Close()
-		return fmt.Errorf("cluster admin: %w", err)
-	}
-	defer admin.Close() // closes the client too
-	created, err := kafka.EnsureTopic(admin, p.Topic, int32(p.TopicPartitions), int16(p.TopicReplication), nil)
-	if err != nil {
+	defer client.Close()
+	if err := kafka.EnsureProducerTopic(client, p.Topic, int32(p.TopicPartitions), int16(p.TopicReplication), log); err != nil {
 		return err
-	}
-	if created {
-		log.Info("created topic", zap.String("topic", p.Topic), zap.Int("partitions", p.TopicPartitions))
 	}
 	return kafka.EnsureConsumerTopics(client, p.Topic, c.OutputTopic, c.DLQTopic, log)
 }

@@ -59,6 +59,24 @@ func WaitForConsumerTopics(ctx context.Context, client sarama.Client, input, out
 // topics when they are missing, with the input topic's partition count and
 // replication factor; the dead-letter topic gets a max.message.bytes of
 // DeadLetterMaxBytes. It fails while the input topic does not exist.
+// EnsureProducerTopic creates the producer's topic with partitions and
+// replication when it is missing, and logs when it did.
+func EnsureProducerTopic(client sarama.Client, topic string, partitions int32, replication int16, log *zap.Logger) error {
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	if err != nil {
+		return fmt.Errorf("cluster admin: %w", err)
+	}
+	// Not closed: closing the admin would close the shared client.
+	created, err := EnsureTopic(admin, topic, partitions, replication, nil)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("created topic", zap.String("topic", topic), zap.Int32("partitions", partitions), zap.Int16("replication", replication))
+	}
+	return nil
+}
+
 // Each topic it creates is logged.
 func EnsureConsumerTopics(client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
 	admin, err := sarama.NewClusterAdminFromClient(client)

@@ -76,20 +76,9 @@ func RunProducer(ctx context.Context, cfg config.Producer, opts ProducerOptions,
 		if err != nil {
 			return err
 		}
-		admin, err := sarama.NewClusterAdminFromClient(client)
-		if err != nil {
-			_ = client.Close()
-			return fmt.Errorf("cluster admin: %w", err)
-		}
-		defer admin.Close() // closes the client too
-
-		created, err := kafka.EnsureTopic(admin, cfg.Topic, int32(cfg.TopicPartitions), int16(cfg.TopicReplication), nil)
-		if err != nil {
+		defer client.Close()
+		if err := kafka.EnsureProducerTopic(client, cfg.Topic, int32(cfg.TopicPartitions), int16(cfg.TopicReplication), log); err != nil {
 			return err
-		}
-		if created {
-			log.Info("created topic", zap.String("topic", cfg.Topic),
-				zap.Int("partitions", cfg.TopicPartitions), zap.Int("replication", cfg.TopicReplication))
 		}
 		sp, err := sarama.NewSyncProducerFromClient(client)
 		if err != nil {
