@@ -177,7 +177,9 @@ func TestStreamKeepsLifecycleSequenceAndValidity(t *testing.T) {
 			tickets := make([]models.Ticket, tt.tickets)
 			for i := range tickets {
 				tickets[i] = g.Next()
-				require.Equal(t, cfg.Orders, g.OpenOrders())
+				if g.OpenOrders() != cfg.Orders {
+					t.Fatalf("after ticket %d: %d open orders, want %d", i, g.OpenOrders(), cfg.Orders)
+				}
 			}
 
 			customers := cfg.Customers
