@@ -26,6 +26,21 @@
 #   KAFKA_OPTS             extra JVM flags for the broker (default none)
 #   KAFKA_UP_TIMEOUT       seconds `up` waits for the broker (default 90)
 #   KAFKA_DOWN_TIMEOUT     seconds `down` waits before SIGKILL (default 60)
+#
+# Opt-in SASL (off unless KAFKA_SASL_USER is set): a SASL_PLAINTEXT listener
+# on KAFKA_SASL_PORT accepting SCRAM-SHA-512, SCRAM-SHA-256 and PLAIN for
+# one user. The PLAINTEXT listener stays, for the tools and inter-broker
+# traffic. The SCRAM credentials are written when storage is formatted, so
+# set the variables before the first `up` of a KAFKA_DIR (or `reset`).
+#   KAFKA_SASL_USER        user name (letters, digits, '.', '_', '-')
+#   KAFKA_SASL_PASSWORD    its password (no '"', '\', ',', ']' or spaces)
+#   KAFKA_SASL_PORT        SASL_PLAINTEXT listener port (default 19094)
+#
+# Opt-in TLS (off unless KAFKA_SSL_KEYSTORE is set): an SSL listener on
+# KAFKA_SSL_PORT, server authentication only.
+#   KAFKA_SSL_KEYSTORE     PEM file with the broker's unencrypted PKCS#8 key
+#                          and its certificate chain
+#   KAFKA_SSL_PORT         SSL listener port (default 19095)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,6 +59,11 @@ pid_file=$kafka_dir/broker.pid
 port=${KAFKA_PORT:-19092}
 controller_port=${KAFKA_CONTROLLER_PORT:-19093}
 brokers=127.0.0.1:$port
+sasl_user=${KAFKA_SASL_USER:-}
+sasl_password=${KAFKA_SASL_PASSWORD:-}
+sasl_port=${KAFKA_SASL_PORT:-19094}
+ssl_keystore=${KAFKA_SSL_KEYSTORE:-}
+ssl_port=${KAFKA_SSL_PORT:-19095}
 up_timeout=${KAFKA_UP_TIMEOUT:-90}
 down_timeout=${KAFKA_DOWN_TIMEOUT:-60}
 
@@ -110,17 +130,42 @@ new_cluster_id() {
   head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='
 }
 
+# check_sasl refuses a user or password that would need quoting in the
+# JAAS line or in StorageTool's --add-scram argument.
+check_sasl() {
+  [[ -n $sasl_user ]] || return 0
+  if [[ ! $sasl_user =~ ^[A-Za-z0-9._-]+$ ]]; then
+    say "KAFKA_SASL_USER=$sasl_user: want letters, digits, '.', '_' or '-'"
+    return 1
+  fi
+  local unsafe='[]"\\,[:space:]]'
+  if [[ -z $sasl_password || $sasl_password =~ $unsafe ]]; then
+    say "KAFKA_SASL_PASSWORD: want a non-empty password without '\"', '\\', ',', ']' or spaces"
+    return 1
+  fi
+}
+
 write_config() {
+  local listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+  local protocols=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+  if [[ -n $sasl_user ]]; then
+    listeners+=,SASL_PLAINTEXT://127.0.0.1:$sasl_port
+    protocols+=,SASL_PLAINTEXT:SASL_PLAINTEXT
+  fi
+  if [[ -n $ssl_keystore ]]; then
+    listeners+=,SSL://127.0.0.1:$ssl_port
+    protocols+=,SSL:SSL
+  fi
   cat >"$config" <<EOF
 # Written by scripts/kafka.sh on every start; edit the script, not this file.
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$controller_port
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+listeners=$listeners
+advertised.listeners=$listeners
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$data
 num.partitions=6
 # Off on purpose: tests create their topics, so a misspelt topic name fails
@@ -134,6 +179,32 @@ share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 EOF
+  if [[ -n $sasl_user ]]; then
+    cat >>"$config" <<EOF
+# SASL_PLAINTEXT for KAFKA_SASL_USER; SCRAM users live in the metadata log.
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512,SCRAM-SHA-256,PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$sasl_user="$sasl_password";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+EOF
+  fi
+  if [[ -n $ssl_keystore ]]; then
+    cat >>"$config" <<EOF
+# SSL listener with the PEM key and chain in KAFKA_SSL_KEYSTORE.
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$(realpath "$ssl_keystore")
+EOF
+  fi
+}
+
+# scram_args prints StorageTool's --add-scram arguments, one per line, for
+# KAFKA_SASL_USER (nothing when SASL is off).
+scram_args() {
+  [[ -n $sasl_user ]] || return 0
+  local m
+  for m in SCRAM-SHA-256 SCRAM-SHA-512; do
+    printf '%s\n' --add-scram "$m=[name=$sasl_user,password=$sasl_password]"
+  done
 }
 
 # wait_until_answering polls until the broker answers, the broker process
@@ -169,13 +240,24 @@ up() {
     say "port $port or $controller_port is taken by another process"
     return 1
   fi
+  if [[ -n $sasl_user ]] && port_open "$sasl_port"; then
+    say "SASL port $sasl_port is taken by another process"
+    return 1
+  fi
+  if [[ -n $ssl_keystore ]] && port_open "$ssl_port"; then
+    say "SSL port $ssl_port is taken by another process"
+    return 1
+  fi
+  check_sasl
   fetch
   mkdir -p "$data" "$(dirname "$log_file")"
   write_config
   if [[ ! -f $data/meta.properties ]]; then
     say "formatting $data"
+    local scram=()
+    mapfile -t scram < <(scram_args)
     "${tool_java[@]}" kafka.tools.StorageTool format --standalone \
-      --cluster-id "$(new_cluster_id)" --config "$config" >/dev/null
+      --cluster-id "$(new_cluster_id)" --config "$config" "${scram[@]}" >/dev/null
   fi
   echo "=== kafka.sh up $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$log_file"
   # setsid: the broker outlives this script and is not hit by a Ctrl-C

@@ -219,9 +219,16 @@ func Kcat(t testing.TB, topic, key string, value []byte) {
 // Broker is a broker of the test's own, which it may stop and start
 // without disturbing tests of other packages that run at the same time.
 type Broker struct {
-	Addr   string
-	script string
-	env    []string
+	// Addr is the PLAINTEXT listener, for the tools and test clients.
+	Addr string
+	// SASLAddr is the SASL_PLAINTEXT listener, set by StartSASLBroker.
+	SASLAddr string
+	// TLSAddr is the SSL listener, set by StartTLSBroker, and CAFile the
+	// PEM certificate of the CA that signed the broker's certificate.
+	TLSAddr string
+	CAFile  string
+	script  string
+	env     []string
 }
 
 // StartBroker starts a private single-node broker from KAFKA_SCRIPT, with
@@ -229,6 +236,25 @@ type Broker struct {
 // test is skipped when KAFKA_SCRIPT is unset: the broker then belongs to
 // someone else (docker compose, say) and this run may not start brokers.
 func StartBroker(t testing.TB) *Broker {
+	t.Helper()
+	return startBroker(t, nil)
+}
+
+// StartSASLBroker is StartBroker with a SASL_PLAINTEXT listener as well,
+// at SASLAddr, that accepts user with password over PLAIN, SCRAM-SHA-256
+// and SCRAM-SHA-512. Addr stays unauthenticated PLAINTEXT.
+func StartSASLBroker(t testing.TB, user, password string) *Broker {
+	t.Helper()
+	sasl := FreePort(t)
+	b := startBroker(t, []string{"KAFKA_SASL_USER=" + user, "KAFKA_SASL_PASSWORD=" + password,
+		fmt.Sprintf("KAFKA_SASL_PORT=%d", sasl)})
+	b.SASLAddr = fmt.Sprintf("127.0.0.1:%d", sasl)
+	return b
+}
+
+// startBroker starts a private broker with env added to kafka.sh's
+// environment.
+func startBroker(t testing.TB, env []string) *Broker {
 	t.Helper()
 	script := os.Getenv("KAFKA_SCRIPT")
 	if script == "" {
@@ -238,8 +264,8 @@ func StartBroker(t testing.TB) *Broker {
 	b := &Broker{
 		Addr:   fmt.Sprintf("127.0.0.1:%d", port),
 		script: script,
-		env: append(os.Environ(), "KAFKA_DIR="+t.TempDir(),
-			fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", controller)),
+		env: append(append(os.Environ(), "KAFKA_DIR="+t.TempDir(),
+			fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", controller)), env...),
 	}
 	b.Start(t)
 	t.Cleanup(func() { _ = b.command("down").Run() })
