@@ -213,7 +213,11 @@ scram_args() {
 wait_until_answering() {
   local child=${1:-} deadline=$((SECONDS + up_timeout)) status=unknown
   until answering; do
-    if ! broker_pid >/dev/null; then
+    # With our own child, ask the kernel whether it lives: the pid-file
+    # check can miss a live broker for a moment, and `wait` on a live child
+    # would block for ever.
+    if { [[ -n $child ]] && ! kill -0 "$child" 2>/dev/null; } ||
+      { [[ -z $child ]] && ! broker_pid >/dev/null; }; then
       if [[ -n $child ]]; then wait "$child" && status=0 || status=$?; fi
       say "broker exited during start-up (status $status); last lines of $log_file:"
       tail -n 40 "$log_file" >&2

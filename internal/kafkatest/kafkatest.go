@@ -268,27 +268,38 @@ func startBroker(t testing.TB, env []string) *Broker {
 			fmt.Sprintf("KAFKA_PORT=%d", port), fmt.Sprintf("KAFKA_CONTROLLER_PORT=%d", controller)), env...),
 	}
 	b.Start(t)
-	t.Cleanup(func() { _ = b.command("down").Run() })
+	t.Cleanup(func() { _, _ = b.run("down") })
 	return b
 }
 
-func (b *Broker) command(arg string) *exec.Cmd {
-	cmd := exec.Command(b.script, arg)
+// scriptTimeout bounds one kafka.sh call, so that a stuck script fails its
+// test instead of using up the whole run's deadline (up waits 90 s at
+// most, down 70 s).
+const scriptTimeout = 3 * time.Minute
+
+// run runs kafka.sh arg for the broker and returns its combined output.
+func (b *Broker) run(arg string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.script, arg)
 	cmd.Env = b.env
-	return cmd
+	// Should anything the script started keep the output pipe open, stop
+	// reading shortly after the script itself is gone.
+	cmd.WaitDelay = 5 * time.Second
+	return cmd.CombinedOutput()
 }
 
 // Stop stops the broker; its data is kept.
 func (b *Broker) Stop(t testing.TB) {
 	t.Helper()
-	out, err := b.command("down").CombinedOutput()
+	out, err := b.run("down")
 	require.NoError(t, err, "kafka.sh down: %s", out)
 }
 
 // Start starts the broker (again) and waits until it answers.
 func (b *Broker) Start(t testing.TB) {
 	t.Helper()
-	out, err := b.command("up").CombinedOutput()
+	out, err := b.run("up")
 	require.NoError(t, err, "kafka.sh up: %s", out)
 }
 
