@@ -125,9 +125,16 @@ answering() {
 }
 
 # new_cluster_id makes a random Kafka Uuid: 16 bytes, URL-safe base64, no
-# padding (what `kafka-storage random-uuid` prints, minus a JVM start).
+# padding (what `kafka-storage random-uuid` prints, minus a JVM start). An
+# id starting with '-' would read as an option to StorageTool, so (as
+# Kafka's own generator does) such ids are drawn again.
 new_cluster_id() {
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    [[ $id == -* ]] || break
+  done
+  echo "$id"
 }
 
 # check_sasl refuses a user or password that would need quoting in the
