@@ -134,7 +134,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	g.Go(func() error {
 		defer cancel()
 		defer c.setMember(false)
-		backoff := time.Second
+		backoff := retry.NewBackoff(time.Second, 30*time.Second)
 		for {
 			err := c.group.Consume(ctx, []string{c.opts.Topic}, handler{c})
 			switch {
@@ -142,15 +142,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 				return nil
 			case err != nil:
 				c.setMember(false)
-				c.log.Warn("group session failed; joining again", zap.Duration("backoff", backoff), zap.Error(err))
-				select {
-				case <-ctx.Done():
+				c.log.Warn("group session failed; joining again", zap.Duration("backoff", backoff.Next()), zap.Error(err))
+				if backoff.Wait(ctx) != nil {
 					return nil
-				case <-time.After(backoff):
 				}
-				backoff = min(backoff*2, 30*time.Second)
 			default:
-				backoff = time.Second
+				backoff.Reset()
 			}
 		}
 	})

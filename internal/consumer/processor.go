@@ -86,14 +86,12 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		return nil // a repeat, counted and logged
 	}
 
-	var total int64
 	status := statusAfter(t.Type, order.status)
 	err = retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
 		if err := p.step.Process(ctx, t); err != nil {
 			return err
 		}
-		total = t.Amount
-		return p.publish(t, status, total)
+		return p.publish(t, status)
 	}, func(attempt int, err error, delay time.Duration) {
 		p.m.Retries.Inc()
 		p.log.Warn("ticket failed; retrying", zap.String("order_id", t.OrderID),
@@ -143,9 +141,11 @@ func (p *processor) checkSequence(msg *sarama.ConsumerMessage, t models.Ticket, 
 }
 
 // publish writes the enriched ticket to the output topic, keyed by its
-// order. Errors Kafka will not get over by retrying are permanent.
-func (p *processor) publish(t models.Ticket, status models.OrderStatus, total int64) error {
-	value, err := models.ProcessedTicket{Ticket: t, ProcessedAt: p.now().UTC(), OrderStatus: status, OrderTotal: total}.Encode()
+// order. A ticket's amount is its order's total as of that event, so it is
+// the running total. Errors Kafka will not get over by retrying are
+// permanent.
+func (p *processor) publish(t models.Ticket, status models.OrderStatus) error {
+	value, err := models.ProcessedTicket{Ticket: t, ProcessedAt: p.now().UTC(), OrderStatus: status, OrderTotal: t.Amount}.Encode()
 	if err != nil {
 		return retry.Permanent(fmt.Errorf("encode processed ticket: %w", err))
 	}
@@ -171,7 +171,7 @@ func (p *processor) publish(t models.Ticket, status models.OrderStatus, total in
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
 	record := dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now())
-	backoff := p.opts.Retry.Base
+	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
 	for {
 		_, _, err := p.out.SendMessage(record)
 		if err == nil {
@@ -180,13 +180,10 @@ func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage,
 		p.m.PublishErrors.WithLabelValues(p.opts.DLQTopic, kafka.ErrorReason(err)).Inc()
 		p.log.Error("dead-letter publish failed; retrying", zap.String("topic", p.opts.DLQTopic),
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
-			zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
+			zap.Duration("backoff", backoff.Next()), zap.Error(err))
+		if backoff.Wait(ctx) != nil {
 			return errAbandoned
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, p.opts.Retry.MaxDelay)
 	}
 	p.m.DeadLettered.WithLabelValues(f.Reason).Inc()
 	p.log.Warn("ticket dead-lettered", zap.String("order_id", string(msg.Key)),

@@ -8,6 +8,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
+
+	"ticket-processor/internal/retry"
 )
 
 // EnsureTopic creates topic with the given partitions, replication factor
@@ -39,19 +41,16 @@ func EnsureTopic(admin sarama.ClusterAdmin, topic string, partitions int32, repl
 // exponential backoff (1s to 15s) until it succeeds or ctx ends: the
 // consumer may start before anything has created its input topic.
 func WaitForConsumerTopics(ctx context.Context, client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
-	backoff := time.Second
+	backoff := retry.NewBackoff(time.Second, 15*time.Second)
 	for {
 		err := EnsureConsumerTopics(client, input, output, deadLetter, log)
 		if err == nil {
 			return nil
 		}
-		log.Warn("topics not ready; retrying", zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
+		log.Warn("topics not ready; retrying", zap.Duration("backoff", backoff.Next()), zap.Error(err))
+		if backoff.Wait(ctx) != nil {
 			return err
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 15*time.Second)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
+
+	"ticket-processor/internal/retry"
 )
 
 // Connect returns a client for brokers, retrying with capped exponential
@@ -15,7 +17,7 @@ import (
 // and at once when a broker rejects the client (see IsRejected): wrong
 // credentials or an untrusted certificate do not fix themselves.
 func Connect(ctx context.Context, brokers []string, sc *sarama.Config, log *zap.Logger) (sarama.Client, error) {
-	backoff := time.Second
+	backoff := retry.NewBackoff(time.Second, 15*time.Second)
 	for attempt := 1; ; attempt++ {
 		client, err := sarama.NewClient(brokers, sc)
 		if err == nil {
@@ -28,12 +30,9 @@ func Connect(ctx context.Context, brokers []string, sc *sarama.Config, log *zap.
 			return nil, fmt.Errorf("connect to %v: rejected, check the KAFKA_SASL_* and KAFKA_TLS_* settings: %w", brokers, err)
 		}
 		log.Warn("Kafka not reachable; retrying", zap.Strings("brokers", brokers),
-			zap.Int("attempt", attempt), zap.Duration("backoff", backoff), zap.Error(err))
-		select {
-		case <-ctx.Done():
+			zap.Int("attempt", attempt), zap.Duration("backoff", backoff.Next()), zap.Error(err))
+		if backoff.Wait(ctx) != nil {
 			return nil, fmt.Errorf("connect to %v: %w", brokers, err)
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 15*time.Second)
 	}
 }

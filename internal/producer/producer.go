@@ -16,6 +16,7 @@ import (
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
+	"ticket-processor/internal/retry"
 )
 
 // Source yields the next ticket to send. The generator implements it.
@@ -238,19 +239,16 @@ func (p *Producer) send(ctx context.Context, queue <-chan *sarama.ProducerMessag
 // behind a later ticket of its own order.
 func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage) error {
 	pending := batch
-	backoff := p.opts.RetryBackoff
+	backoff := retry.NewBackoff(p.opts.RetryBackoff, p.opts.RetryMaxBackoff)
 	for {
 		err := p.sendOnce(pending)
 		if err == nil {
 			return nil
 		}
 		pending = failed(pending, err)
-		select {
-		case <-ctx.Done():
+		if backoff.Wait(ctx) != nil {
 			return context.Cause(ctx)
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, p.opts.RetryMaxBackoff)
 	}
 }
 
