@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,25 +43,6 @@ func env(vars ...string) func(string) (string, bool) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the demo to write while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // freePorts are the demo's flags for endpoints on free ports and a log
 // file in the test's directory.
 func freePorts(t *testing.T) []string {
@@ -89,7 +69,7 @@ func TestDemoRunsFiveSecondsWithFaults(t *testing.T) {
 	cfg, err := config.LoadDemo(append(freePorts(t), "--duration", "5s", "--fail-rate", "0.1", "--rate", "300"), env())
 	require.NoError(t, err)
 	require.True(t, cfg.EmbeddedBroker)
-	var stdout, stderr syncBuffer
+	var stdout, stderr kafkatest.SyncBuffer
 	log, closeLog, err := newLogger(cfg, &stderr)
 	require.NoError(t, err)
 	defer closeLog()
@@ -155,7 +135,7 @@ func TestDemoOnExistingBrokerKeepsEveryOrderWhole(t *testing.T) {
 		env("KAFKA_BROKERS="+broker))
 	require.NoError(t, err)
 	require.False(t, cfg.EmbeddedBroker)
-	var stdout, stderr syncBuffer
+	var stdout, stderr kafkatest.SyncBuffer
 	log, closeLog, err := newLogger(cfg, &stderr)
 	require.NoError(t, err)
 	defer closeLog()

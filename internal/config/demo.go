@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -146,9 +145,7 @@ func (c Demo) Validate() error {
 	if c.ProducerPort != 0 && c.ProducerPort == c.ConsumerPort {
 		errs = append(errs, fmt.Errorf("CONSUMER_PORT=%d (--consumer-port): must differ from PRODUCER_PORT", c.ConsumerPort))
 	}
-	switch strings.ToLower(c.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
+	if !validLogLevel(c.LogLevel) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q (--log-level): want debug, info, warn or error", c.LogLevel))
 	}
 	if c.ShutdownTimeout <= 0 {

@@ -207,15 +207,22 @@ func (v Service) Validate() error {
 	if v.MetricsPort < 1 || v.MetricsPort > 65535 {
 		errs = append(errs, fmt.Errorf("METRICS_PORT=%d: must be 1-65535", v.MetricsPort))
 	}
-	switch strings.ToLower(v.LogLevel) {
-	case "debug", "info", "warn", "error":
-	default:
+	if !validLogLevel(v.LogLevel) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v.LogLevel))
 	}
 	if v.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%s: must be > 0", v.ShutdownTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// validLogLevel reports whether level is one the loggers accept.
+func validLogLevel(level string) bool {
+	switch strings.ToLower(level) {
+	case "debug", "info", "warn", "error":
+		return true
+	}
+	return false
 }
 
 func validTopic(env, name string) error {

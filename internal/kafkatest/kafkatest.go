@@ -347,8 +347,8 @@ func FreePort(t testing.TB) int {
 type Process struct {
 	Cmd    *exec.Cmd
 	Port   int
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *SyncBuffer
+	stderr *SyncBuffer
 	done   chan struct{}
 	err    error
 }
@@ -358,7 +358,7 @@ type Process struct {
 // runs.
 func Start(t testing.TB, binary string, env []string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Port: FreePort(t), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &Process{Port: FreePort(t), stdout: &SyncBuffer{}, stderr: &SyncBuffer{}, done: make(chan struct{})}
 	p.Cmd = exec.Command(binary, args...)
 	p.Cmd.Env = append(append(os.Environ(), env...), fmt.Sprintf("METRICS_PORT=%d", p.Port))
 	p.Cmd.Stdout, p.Cmd.Stderr = p.stdout, p.stderr
@@ -441,18 +441,22 @@ func WaitStatus(t testing.TB, url string, status int, timeout time.Duration) {
 		"%s never answered %d", url, status)
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that one goroutine may write while another
+// reads it, for capturing a process's or a command's output in a test.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
