@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -34,6 +35,10 @@ type partition struct {
 	ready    chan *sarama.ConsumerMessage
 	queuesMu sync.Mutex
 	queues   map[string][]*sarama.ConsumerMessage // busy orders and their waiting tickets
+
+	// The partition's series, resolved once rather than per ticket.
+	consumed prometheus.Counter
+	inFlight prometheus.Gauge
 }
 
 func newPartition(topic string, id int32, initial int64, opts Options, proc *processor, mark marker, log *zap.Logger) *partition {
@@ -49,6 +54,9 @@ func newPartition(topic string, id int32, initial int64, opts Options, proc *pro
 		window:  make(chan struct{}, opts.MaxInFlight),
 		ready:   make(chan *sarama.ConsumerMessage),
 		queues:  make(map[string][]*sarama.ConsumerMessage),
+
+		consumed: proc.m.Consumed.WithLabelValues(topic, partitionLabel(id)),
+		inFlight: proc.m.InFlight.WithLabelValues(partitionLabel(id)),
 	}
 }
 
@@ -112,8 +120,8 @@ func (p *partition) dispatch(stop, work context.Context, messages <-chan *sarama
 			return
 		}
 		p.tracker.track(msg.Offset, msg.Timestamp)
-		p.proc.m.Consumed.WithLabelValues(p.topic, partitionLabel(p.id)).Inc()
-		p.proc.m.InFlight.WithLabelValues(partitionLabel(p.id)).Inc()
+		p.consumed.Inc()
+		p.inFlight.Inc()
 		if !p.enqueue(msg) {
 			continue
 		}
@@ -179,7 +187,7 @@ func (p *partition) finish(msg *sarama.ConsumerMessage) {
 	if next, advanced := p.tracker.finish(msg.Offset); advanced {
 		p.mark.MarkOffset(p.topic, p.id, next, "")
 	}
-	p.proc.m.InFlight.WithLabelValues(partitionLabel(p.id)).Dec()
+	p.inFlight.Dec()
 	<-p.window
 }
 
