@@ -62,10 +62,11 @@ func Metrics() Dashboard {
 				},
 				{
 					Title:       "Retries",
-					Description: "Producer sends that failed and are sent again, by reason, and consumer processing attempts beyond the first, per second.",
+					Description: "Producer sends that failed, by reason, and the failed tickets found written all the same (so not sent again); consumer processing attempts beyond the first. Per second.",
 					Unit:        "ops",
 					Queries: []Query{
 						{`sum by (reason) (rate(ticket_processor_producer_errors_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "producer resend {{reason}}"},
+						{`sum(rate(ticket_processor_producer_found_written_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "producer found written"},
 						{`sum(rate(ticket_processor_consumer_retries_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "consumer retry"},
 					},
 				},

@@ -58,6 +58,9 @@ type Producer struct {
 	Produced *prometheus.CounterVec
 	// Errors counts failed sends of a ticket, by reason.
 	Errors *prometheus.CounterVec
+	// FoundWritten counts tickets whose send was reported failed but which
+	// were found in the topic, so were not sent again.
+	FoundWritten prometheus.Counter
 	// SendDuration observes each send to Kafka, single or batched.
 	SendDuration prometheus.Histogram
 	// BatchSize observes the tickets handed to Kafka per send.
@@ -85,6 +88,10 @@ func NewProducer(reg prometheus.Registerer) *Producer {
 			Namespace: Namespace, Subsystem: sub, Name: "errors_total",
 			Help: "Ticket sends that failed after the client's own retries, by reason; the ticket is sent again.",
 		}, []string{"reason"}),
+		FoundWritten: f.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: sub, Name: "found_written_total",
+			Help: "Tickets whose send failed but which Kafka had written all the same (the answer was lost); they were not sent again, which would have duplicated them.",
+		}),
 		SendDuration: f.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: sub, Name: "send_duration_seconds",
 			Help:    "Time from handing tickets to Kafka to their acknowledgement, per send.",

@@ -51,6 +51,11 @@ type Options struct {
 	// StallAfter marks the producer unready while one send has been blocked
 	// longer than this.
 	StallAfter time.Duration
+	// FindWritten reports which of msgs the topic already holds. A failed
+	// send may have been written all the same (its answer was lost), and
+	// only the tickets it does not find are sent again. kafka.FindWritten
+	// implements it.
+	FindWritten func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error)
 }
 
 func (o Options) validate() error {
@@ -72,6 +77,9 @@ func (o Options) validate() error {
 	}
 	if o.Probe == nil {
 		errs = append(errs, errors.New("producer: Probe is nil"))
+	}
+	if o.FindWritten == nil {
+		errs = append(errs, errors.New("producer: FindWritten is nil"))
 	}
 	return errors.Join(errs...)
 }
@@ -233,11 +241,26 @@ func (p *Producer) send(ctx context.Context, queue <-chan *sarama.ProducerMessag
 	}
 }
 
+// findTimeout bounds one search for failed tickets that were written all
+// the same; a search that takes longer is tried again after a backoff.
+const findTimeout = 30 * time.Second
+
 // deliver sends batch until every ticket in it is acknowledged, resending
 // the failed ones with capped exponential backoff. A batch holds at most
 // one ticket per order, so resending a failed ticket can never put it
 // behind a later ticket of its own order.
+//
+// A failed ticket is sent again only once FindWritten has shown that the
+// topic does not hold it: the broker may have written it and lost only the
+// answer, and sarama, having given up on it, has bumped its producer epoch,
+// so the broker would not recognise the resend as a duplicate.
 func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage) error {
+	// Every ticket keeps the timestamp of its first send; FindWritten
+	// searches the topic from there.
+	now := time.Now()
+	for _, m := range batch {
+		m.Timestamp = now
+	}
 	pending := batch
 	backoff := retry.NewBackoff(p.opts.RetryBackoff, p.opts.RetryMaxBackoff)
 	for {
@@ -245,10 +268,46 @@ func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage)
 		if err == nil {
 			return nil
 		}
-		pending = failed(pending, err)
-		if backoff.Wait(ctx) != nil {
-			return context.Cause(ctx)
+		if pending, err = p.unwritten(ctx, failed(pending, err), backoff); err != nil {
+			return err
 		}
+		if len(pending) == 0 {
+			return nil
+		}
+	}
+}
+
+// unwritten waits out backoff, then returns the tickets of pending that the
+// topic does not hold, in their order. It asks again, after another
+// backoff, until the broker answers or ctx ends.
+func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMessage, backoff *retry.Backoff) ([]*sarama.ProducerMessage, error) {
+	for {
+		if backoff.Wait(ctx) != nil {
+			return nil, context.Cause(ctx)
+		}
+		findCtx, cancel := context.WithTimeout(ctx, findTimeout)
+		written, err := p.opts.FindWritten(findCtx, pending)
+		cancel()
+		if err != nil {
+			if suppressed, ok := p.health.shouldLog(); ok {
+				p.log.Warn("cannot tell yet whether failed tickets were written; asking again",
+					zap.Int("tickets", len(pending)), zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
+			}
+			continue
+		}
+		left := make([]*sarama.ProducerMessage, 0, len(pending))
+		for _, m := range pending {
+			if !written[m] {
+				left = append(left, m)
+			}
+		}
+		if n := len(pending) - len(left); n > 0 {
+			p.acknowledged(n)
+			p.m.FoundWritten.Add(float64(n))
+			p.log.Info("failed tickets were written all the same; they are not sent again",
+				zap.Int("found", n), zap.Int("resent", len(left)))
+		}
+		return left, nil
 	}
 }
 
@@ -266,36 +325,38 @@ func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
 	stop()
 	p.m.SendDuration.Observe(time.Since(start).Seconds())
 
-	nFailed := 0
-	if err != nil {
-		reason := ""
-		for _, cause := range causes(msgs, err) {
-			reason = kafka.ErrorReason(cause)
-			p.m.Errors.WithLabelValues(reason).Inc()
-			nFailed++
-		}
-		p.health.sendFailed(err)
-		if suppressed, ok := p.health.shouldLog(); ok {
-			p.log.Warn("send failed; tickets will be sent again",
-				zap.String("topic", p.opts.Topic), zap.String("reason", reason),
-				zap.Int("failed", nFailed), zap.Int("batch", len(msgs)),
-				zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
-		}
-	} else {
+	if err == nil {
 		p.health.sendSucceeded()
+		p.acknowledged(len(msgs))
+		return nil
 	}
-	delivered := len(msgs) - nFailed
-	p.acked.Add(int64(delivered))
-	p.m.Produced.WithLabelValues(p.opts.Topic).Add(float64(delivered))
-	p.m.InFlight.Sub(float64(delivered))
+	errs := causes(msgs, err)
+	for _, cause := range errs {
+		p.m.Errors.WithLabelValues(kafka.ErrorReason(cause)).Inc()
+	}
+	p.health.sendFailed(err)
+	if suppressed, ok := p.health.shouldLog(); ok {
+		p.log.Warn("send failed; tickets will be sent again unless Kafka wrote them",
+			zap.String("topic", p.opts.Topic), zap.String("reason", kafka.ErrorReason(errs[0])),
+			zap.Int("failed", len(errs)), zap.Int("batch", len(msgs)),
+			zap.Int("suppressed_since_last_log", suppressed), zap.NamedError("cause", errs[0]), zap.Error(err))
+	}
+	p.acknowledged(len(msgs) - len(errs))
 	return err
+}
+
+// acknowledged accounts for n tickets that Kafka holds.
+func (p *Producer) acknowledged(n int) {
+	p.acked.Add(int64(n))
+	p.m.Produced.WithLabelValues(p.opts.Topic).Add(float64(n))
+	p.m.InFlight.Sub(float64(n))
 }
 
 // failed returns the messages of msgs that err reports as failed, in their
 // original order; an error that is not per message fails them all.
 func failed(msgs []*sarama.ProducerMessage, err error) []*sarama.ProducerMessage {
-	var perMsg sarama.ProducerErrors
-	if !errors.As(err, &perMsg) {
+	perMsg := perMessage(err)
+	if perMsg == nil {
 		return msgs
 	}
 	bad := make(map[*sarama.ProducerMessage]bool, len(perMsg))
@@ -311,11 +372,21 @@ func failed(msgs []*sarama.ProducerMessage, err error) []*sarama.ProducerMessage
 	return out
 }
 
+// perMessage returns the per-message errors in err, or nil when err is
+// about the send as a whole.
+func perMessage(err error) sarama.ProducerErrors {
+	var perMsg sarama.ProducerErrors
+	if errors.As(err, &perMsg) && len(perMsg) > 0 {
+		return perMsg
+	}
+	return nil
+}
+
 // causes returns one error per failed message: its own when err is per
 // message, otherwise err for each of msgs.
 func causes(msgs []*sarama.ProducerMessage, err error) []error {
-	var perMsg sarama.ProducerErrors
-	if !errors.As(err, &perMsg) {
+	perMsg := perMessage(err)
+	if perMsg == nil {
 		out := make([]error, len(msgs))
 		for i := range out {
 			out[i] = err

@@ -52,15 +52,19 @@ func (r *roundRobin) Next() models.Ticket {
 }
 
 // fakeKafka is a SyncProducer that accepts or fails each message as fail
-// decides, and records what it accepted in order.
+// decides, and records what it accepted in order. lose makes it accept a
+// message and still report it failed, as when the broker's answer is lost.
 type fakeKafka struct {
 	sarama.SyncProducer // not called; satisfies the rest of the interface
 
 	mu       sync.Mutex
 	calls    int
 	fail     func(call int, m *sarama.ProducerMessage) error
+	lose     func(call int, m *sarama.ProducerMessage) bool
 	accepted []*sarama.ProducerMessage
 	block    chan struct{} // when non-nil, sends wait for it to close
+	findErrs int           // so many findWritten calls fail before one answers
+	finds    int
 }
 
 func (f *fakeKafka) SendMessage(m *sarama.ProducerMessage) (int32, int64, error) {
@@ -88,11 +92,34 @@ func (f *fakeKafka) SendMessages(msgs []*sarama.ProducerMessage) error {
 			}
 		}
 		f.accepted = append(f.accepted, m)
+		if f.lose != nil && f.lose(f.calls, m) {
+			errs = append(errs, &sarama.ProducerError{Msg: m, Err: sarama.ErrNetworkException})
+		}
 	}
 	if len(errs) > 0 {
 		return errs
 	}
 	return nil
+}
+
+// findWritten implements Options.FindWritten over what the fake accepted.
+func (f *fakeKafka) findWritten(_ context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.finds++
+	if f.findErrs > 0 {
+		f.findErrs--
+		return nil, sarama.ErrOutOfBrokers
+	}
+	found := map[*sarama.ProducerMessage]bool{}
+	for _, m := range msgs {
+		for _, a := range f.accepted {
+			if a == m {
+				found[m] = true
+			}
+		}
+	}
+	return found, nil
 }
 
 func (f *fakeKafka) acceptedCount() int {
@@ -113,12 +140,16 @@ func testOptions() Options {
 		Probe:           func() error { return nil },
 		ProbeInterval:   10 * time.Millisecond,
 		StallAfter:      time.Second,
+		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+			return nil, nil
+		},
 	}
 }
 
 func newTestProducer(t *testing.T, opts Options, kafka *fakeKafka, src Source) (*Producer, *metrics.Producer) {
 	t.Helper()
 	m := metrics.NewProducer(prometheus.NewRegistry())
+	opts.FindWritten = kafka.findWritten
 	p, err := New(opts, kafka, src, m, zap.NewNop())
 	require.NoError(t, err)
 	return p, m
@@ -190,6 +221,32 @@ func TestPartialFailuresAreResentWithoutReordering(t *testing.T) {
 	requireInOrder(t, kafka.accepted)
 	assert.Positive(t, testutil.ToFloat64(m.Errors.WithLabelValues("unavailable")))
 	assert.Zero(t, testutil.ToFloat64(m.InFlight))
+}
+
+func TestLostAnswersAreNotResent(t *testing.T) {
+	// Every fourth send is written but answered with an error; in every
+	// fifth, some tickets fail for real as well. The search runs into an
+	// unreachable broker twice before it answers.
+	kafka := &fakeKafka{
+		lose: func(call int, _ *sarama.ProducerMessage) bool { return call%4 == 0 },
+		fail: func(call int, m *sarama.ProducerMessage) error {
+			if call%5 == 0 && strings.HasSuffix(orderKey(m), "1") {
+				return sarama.ErrNotEnoughReplicas
+			}
+			return nil
+		},
+		findErrs: 2,
+	}
+	p, m := newTestProducer(t, testOptions(), kafka, &roundRobin{n: 13})
+
+	require.NoError(t, runUntil(t, p, kafka, 3000))
+
+	requireInOrder(t, kafka.accepted) // a resent lost answer would repeat a sequence
+	assert.Positive(t, testutil.ToFloat64(m.FoundWritten))
+	assert.Equal(t, float64(len(kafka.accepted)), testutil.ToFloat64(m.Produced.WithLabelValues("tickets")),
+		"tickets found written count as produced, once")
+	assert.Zero(t, testutil.ToFloat64(m.InFlight))
+	assert.Greater(t, kafka.finds, 2, "the search was asked again after failing")
 }
 
 func TestDrainDeadlineReportsUndelivered(t *testing.T) {
@@ -266,6 +323,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative rate", func(o *Options) { o.Rate = -1 }, "Rate"},
 		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "BatchSize"},
 		{"no probe", func(o *Options) { o.Probe = nil }, "Probe"},
+		{"no search for written tickets", func(o *Options) { o.FindWritten = nil }, "FindWritten"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
