@@ -35,10 +35,30 @@ func requireOrdered(t *testing.T, records []*sarama.ConsumerMessage, partitions 
 		require.NoError(t, err, "partition %d offset %d", r.Partition, r.Offset)
 		require.Equal(t, tk.OrderID, string(r.Key), "key is the order id")
 		require.Equal(t, kafka.PartitionFor(r.Key, partitions), r.Partition, "order %s on its murmur2 partition", tk.OrderID)
-		require.Equal(t, last[tk.OrderID]+1, tk.Sequence, "order %s: sequence after %d", tk.OrderID, last[tk.OrderID])
+		require.Equal(t, last[tk.OrderID]+1, tk.Sequence, "order %s: sequence after %d; its records:\n%s",
+			tk.OrderID, last[tk.OrderID], orderRecords(records, tk.OrderID))
 		last[tk.OrderID] = tk.Sequence
 	}
 	return len(last)
+}
+
+// orderRecords lists where the records of one order are, for a failure
+// message: a repeat shows whether it came from a resend (a later
+// timestamp) or from the client's own retry (the same timestamp).
+func orderRecords(records []*sarama.ConsumerMessage, orderID string) string {
+	var b strings.Builder
+	for _, r := range records {
+		if string(r.Key) != orderID {
+			continue
+		}
+		seq := "undecodable"
+		if tk, err := models.Decode(r.Value); err == nil {
+			seq = fmt.Sprint(tk.Sequence)
+		}
+		fmt.Fprintf(&b, "  partition %d offset %d timestamp %s sequence %s\n",
+			r.Partition, r.Offset, r.Timestamp.UTC().Format("15:04:05.000"), seq)
+	}
+	return b.String()
 }
 
 func TestProducerDeliversEveryTicketInOrder(t *testing.T) {
@@ -107,7 +127,7 @@ func TestProducerRidesOutBrokerOutage(t *testing.T) {
 	topic := kafkatest.Name("it-outage")
 	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{
 		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + topic,
-		"RATE=200", "ORDERS=50", "SHUTDOWN_TIMEOUT=30s",
+		"RATE=2000", "ORDERS=50", "SHUTDOWN_TIMEOUT=30s",
 	})
 	kafkatest.WaitStatus(t, p.URL("/readyz"), 200, 30*time.Second)
 	before := kafkatest.ReadAllFrom(t, broker.Addr, topic, 200, 30*time.Second)
