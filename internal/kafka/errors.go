@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/IBM/sarama"
+	"github.com/eapache/go-resiliency/breaker"
 )
 
 // Reasons a Kafka call failed, as metric label values: a small fixed set.
@@ -39,7 +40,10 @@ func ErrorReason(err error) string {
 		errors.Is(err, sarama.ErrLeaderNotAvailable), errors.Is(err, sarama.ErrNotLeaderForPartition),
 		errors.Is(err, sarama.ErrBrokerNotAvailable), errors.Is(err, sarama.ErrNotEnoughReplicas),
 		errors.Is(err, sarama.ErrNotEnoughReplicasAfterAppend), errors.Is(err, sarama.ErrNetworkException),
-		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		// sarama's per-partition circuit breaker opens after repeated
+		// failures to find the leader, and fails sends at once for a while.
+		errors.Is(err, breaker.ErrBreakerOpen):
 		return ReasonUnavailable
 	default:
 		var opErr *net.OpError

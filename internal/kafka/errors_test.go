@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/IBM/sarama"
+	"github.com/eapache/go-resiliency/breaker"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -41,6 +42,7 @@ func TestErrorReason(t *testing.T) {
 	}{
 		{sarama.ErrNotEnoughReplicas, ReasonUnavailable},
 		{sarama.Wrap(sarama.ErrOutOfBrokers, &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}), ReasonUnavailable},
+		{fmt.Errorf("publish: %w", breaker.ErrBreakerOpen), ReasonUnavailable},
 		{sarama.ErrRequestTimedOut, ReasonTimeout},
 		{sarama.ErrMessageSizeTooLarge, ReasonTooLarge},
 		{sarama.ErrTopicAuthorizationFailed, ReasonAuth},

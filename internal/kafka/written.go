@@ -15,6 +15,17 @@ import (
 // CreateTime the record carries the client's own timestamp exactly.
 const clockSkew = time.Second
 
+// Finder reports which of msgs their topics already hold. NewFinder
+// returns one; tests put in their own.
+type Finder func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error)
+
+// NewFinder returns a Finder that runs FindWritten through client.
+func NewFinder(client sarama.Client) Finder {
+	return func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+		return FindWritten(ctx, client, msgs)
+	}
+}
+
 // FindWritten reports which of msgs are already in their topic, as
 // records with the same key and value. It answers the question a send
 // failure leaves open: a request may have been written by the broker even
@@ -28,8 +39,9 @@ const clockSkew = time.Second
 // the partition that the murmur2 partitioner gives the key, from the
 // offset of that timestamp (less clockSkew) up to the high watermark, so
 // the search covers only what was written since the message was first
-// sent. Records are compared by bytes, so a message's value must encode
-// the same way every time.
+// sent. Records are compared by key, value and headers, byte for byte, so
+// a message must encode the same way every time, and two messages meant as
+// distinct records must differ in one of them.
 //
 // It reads up to the high watermark only: a record that a broker wrote but
 // had not replicated when it failed can surface later, and is not found.
@@ -78,21 +90,20 @@ func findInPartition(ctx context.Context, client sarama.Client, consumer sarama.
 	topic string, p int32, pending []*sarama.ProducerMessage, found map[*sarama.ProducerMessage]bool,
 ) error {
 	earliest := pending[0].Timestamp
-	wanted := make([][2][]byte, len(pending))
+	wanted := make([]wantedRecord, len(pending))
 	for i, m := range pending {
 		if m.Timestamp.Before(earliest) {
 			earliest = m.Timestamp
 		}
 		key, _ := m.Key.Encode() // encoded once already by the caller
-		var value []byte
+		wanted[i] = wantedRecord{key: key, headers: m.Headers}
 		if m.Value != nil {
 			v, err := m.Value.Encode()
 			if err != nil {
 				return fmt.Errorf("encode value: %w", err)
 			}
-			value = v
+			wanted[i].value = v
 		}
-		wanted[i] = [2][]byte{key, value}
 	}
 
 	// The offset of the first record stamped at or after earliest; -1 when
@@ -118,7 +129,7 @@ func findInPartition(ctx context.Context, client sarama.Client, consumer sarama.
 		select {
 		case r := <-pc.Messages():
 			for i, w := range wanted {
-				if !found[pending[i]] && bytes.Equal(r.Key, w[0]) && bytes.Equal(r.Value, w[1]) {
+				if !found[pending[i]] && w.matches(r) {
 					found[pending[i]] = true
 				}
 			}
@@ -133,4 +144,23 @@ func findInPartition(ctx context.Context, client sarama.Client, consumer sarama.
 			return fmt.Errorf("read offsets %d-%d: %w", from, to-1, context.Cause(ctx))
 		}
 	}
+}
+
+// wantedRecord is a message in the form a search compares.
+type wantedRecord struct {
+	key, value []byte
+	headers    []sarama.RecordHeader
+}
+
+// matches reports whether r has w's key, value and headers.
+func (w wantedRecord) matches(r *sarama.ConsumerMessage) bool {
+	if !bytes.Equal(r.Key, w.key) || !bytes.Equal(r.Value, w.value) || len(r.Headers) != len(w.headers) {
+		return false
+	}
+	for i, h := range r.Headers {
+		if h == nil || !bytes.Equal(h.Key, w.headers[i].Key) || !bytes.Equal(h.Value, w.headers[i].Value) {
+			return false
+		}
+	}
+	return true
 }

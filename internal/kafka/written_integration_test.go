@@ -48,8 +48,10 @@ func TestFindWrittenFindsOnlyWhatTheTopicHolds(t *testing.T) {
 		message("order-7", "v7", sent),
 		message("order-3", "v3 changed", sent),
 		message("order-new", "v-new", sent),
+		withHeader(message("order-5", "v5", sent)),
 		message("order-old", "same bytes", sent),
 	}
+	require.Equal(t, "order-old", string(ask[5].Key.(sarama.StringEncoder)))
 	client := kafkatest.Client(t)
 	var found map[*sarama.ProducerMessage]bool
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -61,7 +63,8 @@ func TestFindWrittenFindsOnlyWhatTheTopicHolds(t *testing.T) {
 	assert.True(t, found[ask[1]], "order-7 is in the topic")
 	assert.False(t, found[ask[2]], "a different value is a different ticket")
 	assert.False(t, found[ask[3]], "never written")
-	assert.False(t, found[ask[4]], "an equal record written before the search window is not looked at")
+	assert.False(t, found[ask[4]], "different headers make a different record")
+	assert.False(t, found[ask[5]], "an equal record written before the search window is not looked at")
 	assert.Len(t, found, 2)
 }
 
@@ -71,4 +74,9 @@ func TestFindWrittenNeedsKeyAndTimestamp(t *testing.T) {
 		{Topic: "t", Key: sarama.StringEncoder("k"), Value: sarama.StringEncoder("v")},
 	})
 	require.ErrorContains(t, err, "no key or no timestamp")
+}
+
+func withHeader(m *sarama.ProducerMessage) *sarama.ProducerMessage {
+	m.Headers = []sarama.RecordHeader{{Key: []byte("dlq-original-offset"), Value: []byte("7")}}
+	return m
 }

@@ -55,7 +55,7 @@ type Options struct {
 	// send may have been written all the same (its answer was lost), and
 	// only the tickets it does not find are sent again. kafka.FindWritten
 	// implements it.
-	FindWritten func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error)
+	FindWritten kafka.Finder
 }
 
 func (o Options) validate() error {

@@ -110,9 +110,7 @@ func RunProducer(ctx context.Context, cfg config.Producer, opts ProducerOptions,
 			Probe:           func() error { return client.RefreshMetadata(cfg.Topic) },
 			ProbeInterval:   2 * time.Second,
 			StallAfter:      5 * time.Second,
-			FindWritten: func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
-				return kafka.FindWritten(ctx, client, msgs)
-			},
+			FindWritten:     kafka.NewFinder(client),
 		}, sp, src, m, log.Named("producer"))
 		if err != nil {
 			return err
