@@ -26,7 +26,12 @@ const (
 // every partition of topic.
 func committedAtEnd(t *testing.T, group, topic string) bool {
 	t.Helper()
-	client := kafkatest.Client(t)
+	return committedAtEndOn(t, kafkatest.Client(t), group, topic)
+}
+
+// committedAtEndOn is committedAtEnd through client.
+func committedAtEndOn(t *testing.T, client sarama.Client, group, topic string) bool {
+	t.Helper()
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	require.NoError(t, err)
 	partitions, err := client.Partitions(topic)
@@ -152,4 +157,58 @@ func TestRestartAfterGracefulStopProcessesNothingTwice(t *testing.T) {
 		seen[p.TicketID] = true
 	}
 	assert.Len(t, records, total)
+}
+
+// TestConsumerRidesOutBrokerOutage stops the broker for twenty seconds while
+// tickets flow through the consumer. A broker that is away is not the
+// tickets' fault: none may be lost, dead-lettered or put out of order
+// because of it.
+func TestConsumerRidesOutBrokerOutage(t *testing.T) {
+	const total = 4000
+	broker := kafkatest.StartBroker(t) // its own, so that stopping it disturbs no other test
+	in, out, dead, group := kafkatest.Name("it-in"), kafkatest.Name("it-out"), kafkatest.Name("it-dlq"), kafkatest.Name("it-group")
+	producer := kafkatest.Start(t, kafkatest.Build(t, producerBinary), []string{
+		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + in, "RATE=300", "ORDERS=50",
+		fmt.Sprintf("MAX_TICKETS=%d", total), "LOG_LEVEL=warn", "SHUTDOWN_TIMEOUT=30s",
+	})
+	consumer := kafkatest.Start(t, kafkatest.Build(t, consumerBinary), []string{
+		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead,
+		"GROUP_ID=" + group, "SHUTDOWN_TIMEOUT=30s",
+	})
+	kafkatest.WaitStatus(t, consumer.URL("/readyz"), 200, time.Minute)
+	kafkatest.ReadAllFrom(t, broker.Addr, out, 600, time.Minute)
+
+	broker.Stop(t)
+	stopped := time.Now()
+	// The outage lasts twenty seconds from the moment the broker stopped:
+	// longer than a ticket's retries, were they spent on the outage.
+	time.Sleep(time.Until(stopped.Add(20 * time.Second)))
+	broker.Start(t)
+
+	require.Equal(t, 0, producer.Wait(t, 3*time.Minute), "the producer delivers every ticket")
+	client, err := sarama.NewClient([]string{broker.Addr}, kafkatest.Config())
+	require.NoError(t, err)
+	defer client.Close()
+	require.Eventually(t, func() bool { return committedAtEndOn(t, client, group, in) }, 2*time.Minute, 250*time.Millisecond,
+		"the consumer commits every partition to its end")
+	require.NoError(t, consumer.Cmd.Process.Signal(syscall.SIGTERM))
+	require.Equal(t, 0, consumer.Wait(t, 40*time.Second), "graceful exit")
+
+	records := kafkatest.ReadAllFrom(t, broker.Addr, out, total, 30*time.Second)
+	seen := map[string]bool{}
+	last := map[string]uint64{}
+	for _, r := range records {
+		p, err := models.DecodeProcessed(r.Value)
+		require.NoError(t, err)
+		// The output is at-least-once: a ticket may appear twice, but each
+		// order's tickets come in sequence, without a gap.
+		if seen[p.TicketID] {
+			continue
+		}
+		require.Equal(t, last[p.OrderID]+1, p.Sequence, "order %s: the ticket after sequence %d", p.OrderID, last[p.OrderID])
+		seen[p.TicketID], last[p.OrderID] = true, p.Sequence
+	}
+	assert.Len(t, seen, total, "every ticket processed")
+	t.Logf("%d outputs for %d tickets", len(records), total)
+	assert.Empty(t, kafkatest.ReadAllFrom(t, broker.Addr, dead, 0, 30*time.Second), "nothing dead-lettered for an outage")
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"ticket-processor/internal/config"
+	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/retry"
 )
@@ -38,6 +39,10 @@ type Options struct {
 	LagInterval time.Duration
 	// MaxMessageBytes is the largest ticket accepted.
 	MaxMessageBytes int
+	// FindWritten reports which records the output and dead-letter topics
+	// already hold. A publish that failed may have been written all the
+	// same (its answer was lost); it is looked for before being sent again.
+	FindWritten kafka.Finder
 }
 
 func (o Options) validate() error {
@@ -56,6 +61,9 @@ func (o Options) validate() error {
 	}
 	if o.DrainTimeout <= 0 || o.LagInterval <= 0 || o.MaxMessageBytes <= 0 {
 		errs = append(errs, errors.New("consumer: DrainTimeout, LagInterval and MaxMessageBytes must be > 0"))
+	}
+	if o.FindWritten == nil {
+		errs = append(errs, errors.New("consumer: FindWritten is nil"))
 	}
 	return errors.Join(errs...)
 }
@@ -163,9 +171,18 @@ func (c *Consumer) setMember(in bool) {
 	}
 }
 
+// groupErrorLogEvery is the least time between two logged group errors.
+// While the broker is away sarama reports one per partition every retry;
+// the ones in between are counted and reported with the next line.
+const groupErrorLogEvery = 10 * time.Second
+
 // logGroupErrors drains the group's error channel, which sarama requires
 // when Consumer.Return.Errors is set.
 func (c *Consumer) logGroupErrors(ctx context.Context) {
+	var (
+		lastLog    time.Time
+		suppressed int
+	)
 	for {
 		select {
 		case <-ctx.Done():
@@ -174,7 +191,12 @@ func (c *Consumer) logGroupErrors(ctx context.Context) {
 			if !ok {
 				return
 			}
-			c.log.Warn("consumer group error", zap.Error(err))
+			if time.Since(lastLog) < groupErrorLogEvery {
+				suppressed++
+				continue
+			}
+			c.log.Warn("consumer group error", zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
+			lastLog, suppressed = time.Now(), 0
 		}
 	}
 }

@@ -78,7 +78,9 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 	require.NoError(t, err)
 	client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
 	require.NoError(t, err)
-	out, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc) // a client of its own, as in the daemon
+	outClient, err := sarama.NewClient(cfg.Kafka.Brokers, sc) // a client of its own, as in the daemon
+	require.NoError(t, err)
+	out, err := sarama.NewSyncProducerFromClient(outClient)
 	require.NoError(t, err)
 	group, err := sarama.NewConsumerGroupFromClient(cfg.GroupID, client)
 	require.NoError(t, err)
@@ -88,7 +90,7 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight,
 		Retry:       retryPolicy(cfg),
 		OrderPolicy: cfg.OrderPolicy, DrainTimeout: cfg.DrainTimeout, LagInterval: cfg.LagInterval,
-		MaxMessageBytes: cfg.MaxMessageBytes,
+		MaxMessageBytes: cfg.MaxMessageBytes, FindWritten: kafka.NewFinder(outClient),
 	}, group, client, out, step, m, zap.NewNop())
 	require.NoError(t, err)
 
@@ -102,6 +104,7 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 			assert.NoError(t, <-done)
 			assert.NoError(t, group.Close())
 			assert.NoError(t, out.Close())
+			assert.NoError(t, outClient.Close())
 			assert.NoError(t, client.Close())
 		})
 	}

@@ -42,4 +42,12 @@
 // jitter; after the last attempt the ticket is dead-lettered (transient). A
 // failed dead-letter publish is retried until it succeeds or the partition
 // is abandoned, so no ticket is lost.
+//
+// A Kafka that cannot be reached (the broker is down, no leader is known)
+// is not the ticket's fault: the publish waits for it with backoff and
+// spends none of the ticket's attempts, so an outage dead-letters nothing
+// and breaks no order. Every record is built once and sent with the same
+// bytes each time; before a failed record is sent again, the topic is
+// searched for it (Options.FindWritten), since the broker may have written
+// it and lost only the answer.
 package consumer

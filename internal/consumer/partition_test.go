@@ -31,12 +31,15 @@ func TestMain(m *testing.M) {
 }
 
 // fakeOut is a SyncProducer that records what it accepted, per topic.
+// fail rejects a message; lose accepts it and reports an error all the
+// same, as when the broker's answer is lost.
 type fakeOut struct {
 	sarama.SyncProducer // not called; satisfies the rest of the interface
 
 	mu      sync.Mutex
 	records map[string][]*sarama.ProducerMessage
 	fail    func(m *sarama.ProducerMessage) error
+	lose    func(m *sarama.ProducerMessage) error
 }
 
 func (f *fakeOut) SendMessage(m *sarama.ProducerMessage) (int32, int64, error) {
@@ -51,7 +54,27 @@ func (f *fakeOut) SendMessage(m *sarama.ProducerMessage) (int32, int64, error) {
 		f.records = map[string][]*sarama.ProducerMessage{}
 	}
 	f.records[m.Topic] = append(f.records[m.Topic], m)
+	if f.lose != nil {
+		if err := f.lose(m); err != nil {
+			return -1, -1, err
+		}
+	}
 	return 0, int64(len(f.records[m.Topic]) - 1), nil
+}
+
+// findWritten implements Options.FindWritten over what the fake accepted.
+func (f *fakeOut) findWritten(_ context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	found := map[*sarama.ProducerMessage]bool{}
+	for _, m := range msgs {
+		for _, r := range f.records[m.Topic] {
+			if r == m {
+				found[m] = true
+			}
+		}
+	}
+	return found, nil
 }
 
 func (f *fakeOut) topic(name string) []*sarama.ProducerMessage {
@@ -88,6 +111,9 @@ func testOptions() Options {
 		Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
 		OrderPolicy:  config.OrderPolicyContinue,
 		DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
+		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+			return nil, nil
+		},
 	}
 }
 
@@ -103,6 +129,7 @@ type harness struct {
 func newHarness(t *testing.T, opts Options, step Step) *harness {
 	t.Helper()
 	h := &harness{opts: opts, out: &fakeOut{}, marks: &marks{}, m: metrics.NewConsumer(prometheus.NewRegistry())}
+	opts.FindWritten = h.out.findWritten
 	proc := &processor{opts: opts, out: h.out, step: step, m: h.m, log: zap.NewNop(), now: time.Now}
 	h.part = newPartition("tickets", 0, 0, opts, proc, h.marks, zap.NewNop())
 	h.in = make(chan *sarama.ConsumerMessage, 100_000)
@@ -381,6 +408,59 @@ func TestDeadLetterPublishFailureHoldsTheOffset(t *testing.T) {
 
 	assert.Len(t, h.out.topic("dlq"), 1)
 	assert.Equal(t, 3.0, testutil.ToFloat64(h.m.PublishErrors.WithLabelValues("dlq", "unavailable")))
+}
+
+func TestKafkaOutageSpendsNoAttempts(t *testing.T) {
+	// The output topic is unreachable for far more sends than a ticket has
+	// attempts (3): an outage, not the tickets' fault.
+	var unreachable atomic.Int32
+	h := newHarness(t, testOptions(), NoopStep)
+	h.out.fail = func(m *sarama.ProducerMessage) error {
+		if m.Topic == "out" && unreachable.Add(1) <= 20 {
+			return sarama.ErrOutOfBrokers
+		}
+		return nil
+	}
+	h.feed(t, 4, 40)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 40 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	requireOutputInOrder(t, h.out.topic("out"))
+	assert.Len(t, h.out.topic("out"), 40)
+	assert.Empty(t, h.out.topic("dlq"), "nothing dead-lettered for an outage")
+	assert.Zero(t, testutil.ToFloat64(h.m.Retries), "waiting for Kafka is not a retry")
+	assert.Equal(t, 20.0, testutil.ToFloat64(h.m.PublishErrors.WithLabelValues("out", "unavailable")))
+}
+
+func TestLostPublishAnswersAreNotRepeated(t *testing.T) {
+	// Every fifth output record and the first dead letter are written, but
+	// answered with an error.
+	var sends, deadLetters atomic.Int32
+	h := newHarness(t, testOptions(), NoopStep)
+	h.out.lose = func(m *sarama.ProducerMessage) error {
+		if m.Topic == "out" && sends.Add(1)%5 == 0 {
+			return sarama.ErrRequestTimedOut
+		}
+		if m.Topic == "dlq" && deadLetters.Add(1) == 1 {
+			return sarama.ErrNotEnoughReplicasAfterAppend
+		}
+		return nil
+	}
+	h.feed(t, 4, 40)
+	h.in <- record(40, "junk", []byte("not json"))
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 41 }, 10*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	requireOutputInOrder(t, h.out.topic("out")) // a repeat would fail here
+	assert.Len(t, h.out.topic("out"), 40)
+	assert.Len(t, h.out.topic("dlq"), 1, "the dead letter once")
+	assert.Positive(t, testutil.ToFloat64(h.m.Retries), "a lost answer costs an attempt")
 }
 
 func TestDrainTimeoutAbandonsUncommitted(t *testing.T) {

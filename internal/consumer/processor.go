@@ -87,11 +87,21 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 	}
 
 	status := statusAfter(t.Type, order.status)
+	// The result is built once, so that every send of it carries the same
+	// bytes and a copy already written can be recognised.
+	var result *outgoing
 	err = retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
 		if err := p.step.Process(ctx, t); err != nil {
 			return err
 		}
-		return p.publish(t, status)
+		if result == nil {
+			msg, err := p.processedRecord(t, status)
+			if err != nil {
+				return err
+			}
+			result = &outgoing{msg: msg}
+		}
+		return p.publish(ctx, result)
 	}, func(attempt int, err error, delay time.Duration) {
 		p.m.Retries.Inc()
 		p.log.Warn("ticket failed; retrying", zap.String("order_id", t.OrderID),
@@ -140,40 +150,120 @@ func (p *processor) checkSequence(msg *sarama.ConsumerMessage, t models.Ticket, 
 	}
 }
 
-// publish writes the enriched ticket to the output topic, keyed by its
-// order. A ticket's amount is its order's total as of that event, so it is
-// the running total. Errors Kafka will not get over by retrying are
-// permanent.
-func (p *processor) publish(t models.Ticket, status models.OrderStatus) error {
+// processedRecord builds the output record of t: the enriched ticket,
+// keyed by its order. A ticket's amount is its order's total as of that
+// event, so it is the running total.
+func (p *processor) processedRecord(t models.Ticket, status models.OrderStatus) (*sarama.ProducerMessage, error) {
 	value, err := models.ProcessedTicket{Ticket: t, ProcessedAt: p.now().UTC(), OrderStatus: status, OrderTotal: t.Amount}.Encode()
 	if err != nil {
-		return retry.Permanent(fmt.Errorf("encode processed ticket: %w", err))
+		return nil, retry.Permanent(fmt.Errorf("encode processed ticket: %w", err))
 	}
-	_, _, err = p.out.SendMessage(&sarama.ProducerMessage{
+	return &sarama.ProducerMessage{
 		Topic:   p.opts.OutputTopic,
 		Key:     sarama.StringEncoder(t.OrderID),
 		Value:   sarama.ByteEncoder(value),
 		Headers: []sarama.RecordHeader{{Key: []byte("content-type"), Value: []byte("application/json")}},
-	})
-	if err != nil {
-		reason := kafka.ErrorReason(err)
-		p.m.PublishErrors.WithLabelValues(p.opts.OutputTopic, reason).Inc()
-		err = fmt.Errorf("publish to %s: %w", p.opts.OutputTopic, err)
-		if reason == kafka.ReasonTooLarge {
-			return retry.Permanent(err)
+	}, nil
+}
+
+// publish writes msg to the output topic. A Kafka that cannot be reached
+// is not the ticket's fault: publish then waits for it, with backoff, and
+// spends none of the ticket's attempts, so an outage sends nothing to the
+// dead-letter topic. Other failures are returned, to be retried as
+// attempts, except those retrying cannot cure, which are permanent.
+func (p *processor) publish(ctx context.Context, o *outgoing) error {
+	msg := o.msg
+	var (
+		backoff *retry.Backoff
+		waiting time.Time
+	)
+	for {
+		err := p.send(ctx, o)
+		if err == nil {
+			if !waiting.IsZero() {
+				p.log.Info("ticket published after waiting for Kafka", zap.String("order_id", keyOf(msg)),
+					zap.Duration("waited", p.now().Sub(waiting)))
+			}
+			return nil
 		}
+		reason := kafka.ErrorReason(err)
+		p.m.PublishErrors.WithLabelValues(msg.Topic, reason).Inc()
+		err = fmt.Errorf("publish to %s: %w", msg.Topic, err)
+		switch reason {
+		case kafka.ReasonTooLarge:
+			return retry.Permanent(err)
+		case kafka.ReasonUnavailable:
+		default:
+			return err
+		}
+		if backoff == nil {
+			backoff, waiting = retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay), p.now()
+			p.log.Warn("Kafka unavailable; the ticket waits for it without spending an attempt",
+				zap.String("order_id", keyOf(msg)), zap.Error(err))
+		}
+		if backoff.Wait(ctx) != nil {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// findTimeout bounds the search for a record written all the same.
+const findTimeout = 30 * time.Second
+
+// outgoing is a record on its way to Kafka.
+type outgoing struct {
+	msg *sarama.ProducerMessage
+	// failed is set once a send of msg failed: Kafka may hold it all the
+	// same, its answer lost.
+	failed bool
+}
+
+// send hands o's record to Kafka. After a failed send it first asks whether
+// Kafka wrote the record all the same, and sends it again only if not:
+// once sarama has given up on a record it starts a new producer epoch, and
+// the broker would take the resend as a new record. A record without a key
+// (a dead letter of a keyless record) has no partition to search, and is
+// sent again as it is.
+func (p *processor) send(ctx context.Context, o *outgoing) error {
+	if o.msg.Timestamp.IsZero() {
+		o.msg.Timestamp = p.now() // FindWritten searches from here
+	}
+	if o.failed && o.msg.Key != nil {
+		findCtx, cancel := context.WithTimeout(ctx, findTimeout)
+		written, err := p.opts.FindWritten(findCtx, []*sarama.ProducerMessage{o.msg})
+		cancel()
+		if err != nil {
+			return err
+		}
+		if written[o.msg] {
+			p.log.Info("a failed publish was written all the same; not sent again",
+				zap.String("topic", o.msg.Topic), zap.String("order_id", keyOf(o.msg)))
+			return nil
+		}
+	}
+	if _, _, err := p.out.SendMessage(o.msg); err != nil {
+		o.failed = true
 		return err
 	}
 	return nil
 }
 
+// keyOf returns msg's key as a string, for logs.
+func keyOf(msg *sarama.ProducerMessage) string {
+	if msg.Key == nil {
+		return ""
+	}
+	key, _ := msg.Key.Encode()
+	return string(key)
+}
+
 // deadLetter writes msg to the dead-letter topic, trying until it succeeds
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
-	record := dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now())
+	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now())}
 	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
 	for {
-		_, _, err := p.out.SendMessage(record)
+		err := p.send(ctx, record)
 		if err == nil {
 			break
 		}

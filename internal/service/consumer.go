@@ -70,7 +70,12 @@ func RunConsumer(ctx context.Context, cfg config.Consumer, opts ConsumerOptions,
 		// The producer gets a client of its own: on a shared client its
 		// produce requests would queue on the broker connections behind the
 		// group's long-polling fetches.
-		out, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc)
+		outClient, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
+		if err != nil {
+			return fmt.Errorf("output client: %w", err)
+		}
+		defer outClient.Close()
+		out, err := sarama.NewSyncProducerFromClient(outClient)
 		if err != nil {
 			return fmt.Errorf("output producer: %w", err)
 		}
@@ -95,6 +100,7 @@ func RunConsumer(ctx context.Context, cfg config.Consumer, opts ConsumerOptions,
 			DrainTimeout:    cfg.DrainTimeout,
 			LagInterval:     cfg.LagInterval,
 			MaxMessageBytes: cfg.MaxMessageBytes,
+			FindWritten:     kafka.NewFinder(outClient),
 		}, group, client, out, opts.Step, m, log.Named("consumer"))
 		if err != nil {
 			return err
