@@ -189,11 +189,10 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 		reason := kafka.ErrorReason(err)
 		p.m.PublishErrors.WithLabelValues(msg.Topic, reason).Inc()
 		err = fmt.Errorf("publish to %s: %w", msg.Topic, err)
-		switch reason {
-		case kafka.ReasonTooLarge:
+		if reason == kafka.ReasonTooLarge {
 			return retry.Permanent(err)
-		case kafka.ReasonUnavailable:
-		default:
+		}
+		if reason != kafka.ReasonUnavailable {
 			return err
 		}
 		if backoff == nil {
@@ -206,9 +205,6 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 		}
 	}
 }
-
-// findTimeout bounds the search for a record written all the same.
-const findTimeout = 30 * time.Second
 
 // outgoing is a record on its way to Kafka.
 type outgoing struct {
@@ -229,9 +225,7 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 		o.msg.Timestamp = p.now() // FindWritten searches from here
 	}
 	if o.failed && o.msg.Key != nil {
-		findCtx, cancel := context.WithTimeout(ctx, findTimeout)
-		written, err := p.opts.FindWritten(findCtx, []*sarama.ProducerMessage{o.msg})
-		cancel()
+		written, err := p.opts.FindWritten(ctx, []*sarama.ProducerMessage{o.msg})
 		if err != nil {
 			return err
 		}

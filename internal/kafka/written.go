@@ -19,9 +19,16 @@ const clockSkew = time.Second
 // returns one; tests put in their own.
 type Finder func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error)
 
-// NewFinder returns a Finder that runs FindWritten through client.
+// findTimeout bounds one search; a caller that gets the timeout error
+// asks again after its backoff.
+const findTimeout = 30 * time.Second
+
+// NewFinder returns a Finder that runs FindWritten through client, each
+// search bounded by 30 s.
 func NewFinder(client sarama.Client) Finder {
 	return func(ctx context.Context, msgs []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
+		ctx, cancel := context.WithTimeout(ctx, findTimeout)
+		defer cancel()
 		return FindWritten(ctx, client, msgs)
 	}
 }

@@ -241,10 +241,6 @@ func (p *Producer) send(ctx context.Context, queue <-chan *sarama.ProducerMessag
 	}
 }
 
-// findTimeout bounds one search for failed tickets that were written all
-// the same; a search that takes longer is tried again after a backoff.
-const findTimeout = 30 * time.Second
-
 // deliver sends batch until every ticket in it is acknowledged, resending
 // the failed ones with capped exponential backoff. A batch holds at most
 // one ticket per order, so resending a failed ticket can never put it
@@ -285,9 +281,7 @@ func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMess
 		if backoff.Wait(ctx) != nil {
 			return nil, context.Cause(ctx)
 		}
-		findCtx, cancel := context.WithTimeout(ctx, findTimeout)
-		written, err := p.opts.FindWritten(findCtx, pending)
-		cancel()
+		written, err := p.opts.FindWritten(ctx, pending)
 		if err != nil {
 			if suppressed, ok := p.health.shouldLog(); ok {
 				p.log.Warn("cannot tell yet whether failed tickets were written; asking again",
