@@ -231,7 +231,7 @@ func parseCommand(command string, args []string, lookup func(string) (string, bo
 	if opts.idleTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("--idle-timeout=%s: must be > 0", opts.idleTimeout))
 	}
-	if err := checkTopic("--dlq-topic", opts.dlqTopic); err != nil {
+	if err := config.CheckTopic("--dlq-topic", opts.dlqTopic); err != nil {
 		errs = append(errs, err)
 	}
 	switch command {
@@ -244,7 +244,7 @@ func parseCommand(command string, args []string, lookup func(string) (string, bo
 			errs = append(errs, fmt.Errorf("--rate=%g: must be a number > 0", opts.rate))
 		}
 		if opts.toTopic != "" {
-			if err := checkTopic("--to-topic", opts.toTopic); err != nil {
+			if err := config.CheckTopic("--to-topic", opts.toTopic); err != nil {
 				errs = append(errs, err)
 			} else if opts.toTopic == opts.dlqTopic {
 				errs = append(errs, fmt.Errorf("--to-topic=%s: must differ from the dead-letter topic", opts.toTopic))
@@ -318,21 +318,6 @@ func (r *reasonList) Set(v string) error {
 	return nil
 }
 
-// checkTopic reports a topic name Kafka would refuse.
-func checkTopic(flagName, name string) error {
-	if name == "" {
-		return fmt.Errorf("%s is empty: want a topic name", flagName)
-	}
-	if len(name) > 249 || name == "." || name == ".." {
-		return fmt.Errorf("%s=%s: not a valid topic name", flagName, name)
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return fmt.Errorf("%s=%q: topic names use only letters, digits, '.', '_' and '-'", flagName, name)
-		}
-	}
-	return nil
-}
 
 // envOr returns the environment variable env, or def when it is unset or
 // blank.

@@ -101,7 +101,7 @@ func (c Consumer) Validate() error {
 	for _, t := range []struct{ env, name string }{
 		{"KAFKA_TOPIC", c.Topic}, {"OUTPUT_TOPIC", c.OutputTopic}, {"DLQ_TOPIC", c.DLQTopic},
 	} {
-		if err := validTopic(t.env, t.name); err != nil {
+		if err := CheckTopic(t.env, t.name); err != nil {
 			errs = append(errs, err)
 		}
 	}

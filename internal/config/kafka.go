@@ -225,16 +225,18 @@ func validLogLevel(level string) bool {
 	return false
 }
 
-func validTopic(env, name string) error {
+// CheckTopic returns an error naming setting (a variable or a flag) when
+// name is a topic name Kafka would refuse.
+func CheckTopic(setting, name string) error {
 	if name == "" {
-		return fmt.Errorf("%s is empty: want a topic name", env)
+		return fmt.Errorf("%s is empty: want a topic name", setting)
 	}
 	if len(name) > 249 || name == "." || name == ".." {
-		return fmt.Errorf("%s=%q: not a valid topic name", env, name)
+		return fmt.Errorf("%s=%q: not a valid topic name", setting, name)
 	}
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return fmt.Errorf("%s=%q: topic names use only letters, digits, '.', '_' and '-'", env, name)
+			return fmt.Errorf("%s=%q: topic names use only letters, digits, '.', '_' and '-'", setting, name)
 		}
 	}
 	return nil

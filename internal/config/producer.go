@@ -107,7 +107,7 @@ func (c Producer) Validate() error {
 	if err := c.Service.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := validTopic("KAFKA_TOPIC", c.Topic); err != nil {
+	if err := CheckTopic("KAFKA_TOPIC", c.Topic); err != nil {
 		errs = append(errs, err)
 	}
 	if c.TopicPartitions < 1 {
