@@ -318,7 +318,6 @@ func (r *reasonList) Set(v string) error {
 	return nil
 }
 
-
 // envOr returns the environment variable env, or def when it is unset or
 // blank.
 func envOr(lookup func(string) (string, bool), env, def string) string {
