@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafkatest"
 )
 
 // TestMain checks for leaked goroutines. go-metrics, which sarama uses,
@@ -39,24 +40,5 @@ func deadRecord(order string, partition int32, offset int64, reason string, repl
 		Class: dlq.ClassPermanent, Reason: reason, Message: "decode ticket: " + reason, Attempts: 1,
 		FirstFailure: deadAt, LastFailure: deadAt,
 	}, deadAt)
-	return delivered(pm, 0, dlqOffset)
-}
-
-// delivered turns a produced record into the record a consumer reads back.
-func delivered(pm *sarama.ProducerMessage, partition int32, offset int64) *sarama.ConsumerMessage {
-	encode := func(e sarama.Encoder) []byte {
-		if e == nil {
-			return nil
-		}
-		b, _ := e.Encode() // ByteEncoder never fails
-		return b
-	}
-	cm := &sarama.ConsumerMessage{
-		Topic: pm.Topic, Partition: partition, Offset: offset, Timestamp: pm.Timestamp,
-		Key: encode(pm.Key), Value: encode(pm.Value),
-	}
-	for _, h := range pm.Headers {
-		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: h.Key, Value: h.Value})
-	}
-	return cm
+	return kafkatest.Delivered(pm, 0, dlqOffset)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafkatest"
 )
 
 // sample is a small dead-letter topic: five entries, one of them replayed
@@ -165,7 +166,7 @@ func TestReplaySends(t *testing.T) {
 
 	require.NoError(t, err)
 	require.Len(t, sent, 2)
-	got := delivered(sent[1], 0, 0)
+	got := kafkatest.Delivered(sent[1], 0, 0)
 	assert.Equal(t, "tickets.retry", got.Topic)
 	assert.Equal(t, "order-4", string(got.Key))
 	assert.Equal(t, `{"order_id":"order-4"}`, string(got.Value))

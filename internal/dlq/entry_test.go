@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafkatest"
 )
 
 // requiredHeaders are the headers every dead-letter record carries.
@@ -25,7 +26,7 @@ var requiredHeaders = []string{
 func validRecord(t *testing.T) *sarama.ConsumerMessage {
 	t.Helper()
 	msg := consumed([]byte("order-1"), []byte("v"), hdr("trace-id", "abc"))
-	return deliver(t, dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 0, 12)
+	return kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 0, 12)
 }
 
 // without returns msg without the named header.
@@ -229,7 +230,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		// Whatever parsed must survive a replay and a second dead-lettering.
-		back := deliver(t, dlq.NewRecord("tickets.dlq", "g", deliver(t, dlq.NewReplay(e, deadAt), 0, 0), e.Failure, deadAt), 0, 1)
+		back := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", kafkatest.Delivered(dlq.NewReplay(e, deadAt), 0, 0), e.Failure, deadAt), 0, 1)
 		again, err := dlq.Parse(back)
 		require.NoError(t, err)
 		assert.Equal(t, e.ReplayCount+1, again.ReplayCount)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafkatest"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
 )
@@ -45,29 +46,7 @@ func failure() dlq.Failure {
 	}
 }
 
-// deliver turns a produced record into the record a consumer reads back
-// from topic/partition at offset, the way the broker would.
-func deliver(t *testing.T, pm *sarama.ProducerMessage, partition int32, offset int64) *sarama.ConsumerMessage {
-	t.Helper()
-	encode := func(e sarama.Encoder) []byte {
-		if e == nil {
-			return nil
-		}
-		b, err := e.Encode()
-		require.NoError(t, err)
-		return b
-	}
-	cm := &sarama.ConsumerMessage{
-		Topic: pm.Topic, Partition: partition, Offset: offset, Timestamp: pm.Timestamp,
-		Key: encode(pm.Key), Value: encode(pm.Value),
-	}
-	for _, h := range pm.Headers {
-		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: h.Key, Value: h.Value})
-	}
-	return cm
-}
-
-// headerMap returns the dlq-* headers by name, failing on a duplicate.
+// dlqHeaders returns the dlq-* headers by name, failing on a duplicate.
 func dlqHeaders(t *testing.T, headers []sarama.RecordHeader) map[string]string {
 	t.Helper()
 	out := make(map[string]string)
@@ -130,7 +109,7 @@ func TestNewRecordKeepsOriginalBytes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pm := dlq.NewRecord("tickets.dlq", "g", consumed(tt.key, tt.value, tt.headers...), failure(), deadAt)
-			cm := deliver(t, pm, 0, 7)
+			cm := kafkatest.Delivered(pm, 0, 7)
 
 			if tt.key == nil {
 				assert.Nil(t, pm.Key, "a nil key stays null")
@@ -160,7 +139,7 @@ func TestNewRecordDoesNotShareMemory(t *testing.T) {
 
 	msg.Key[0], msg.Value[0], msg.Headers[0].Value[0] = 'X', 'X', 'X'
 
-	cm := deliver(t, pm, 0, 0)
+	cm := kafkatest.Delivered(pm, 0, 0)
 	assert.Equal(t, "order-1", string(cm.Key))
 	assert.Equal(t, "value", string(cm.Value))
 	assert.Equal(t, "v", string(cm.Headers[0].Value))
@@ -169,7 +148,7 @@ func TestNewRecordDoesNotShareMemory(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	msg := consumed([]byte("order-42"), []byte(`{"order_id":"order-42"}`), hdr("trace-id", "abc"))
 
-	cm := deliver(t, dlq.NewRecord("tickets.dlq", "ticket-processor", msg, failure(), deadAt), 2, 99)
+	cm := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "ticket-processor", msg, failure(), deadAt), 2, 99)
 	e, err := dlq.Parse(cm)
 
 	require.NoError(t, err)
@@ -226,7 +205,7 @@ func TestNewRecordNormalisesFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cm := deliver(t, dlq.NewRecord("tickets.dlq", "g", consumed([]byte("k"), []byte("v")), tt.failure, deadAt), 0, 0)
+			cm := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", consumed([]byte("k"), []byte("v")), tt.failure, deadAt), 0, 0)
 
 			e, err := dlq.Parse(cm)
 
@@ -267,7 +246,7 @@ func TestNewRecordReplacesEarlierDeadLetterHeaders(t *testing.T) {
 		{Key: []byte("tenant"), Value: []byte("eu")},
 	}, pm.Headers[:2])
 
-	e, err := dlq.Parse(deliver(t, pm, 0, 0))
+	e, err := dlq.Parse(kafkatest.Delivered(pm, 0, 0))
 	require.NoError(t, err)
 	assert.Equal(t, 2, e.ReplayCount)
 	assert.Equal(t, time.Date(2025, 5, 30, 10, 0, 0, 0, time.UTC), e.ReplayedAt)
@@ -277,7 +256,7 @@ func TestReplayCycle(t *testing.T) {
 	original := consumed([]byte("order-9"), []byte{0xff, 0x00}, hdr("trace-id", "abc"))
 	msg := original
 	for replay := 1; replay <= 3; replay++ {
-		dead := deliver(t, dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 1, int64(replay))
+		dead := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 1, int64(replay))
 		e, err := dlq.Parse(dead)
 		require.NoError(t, err)
 		require.Equal(t, replay-1, e.ReplayCount)
@@ -287,7 +266,7 @@ func TestReplayCycle(t *testing.T) {
 
 		assert.Equal(t, "tickets", pm.Topic, "back to the original topic")
 		assert.Equal(t, replayedAt, pm.Timestamp)
-		msg = deliver(t, pm, 3, 5000+int64(replay))
+		msg = kafkatest.Delivered(pm, 3, 5000+int64(replay))
 		assert.Equal(t, original.Key, msg.Key)
 		assert.Equal(t, original.Value, msg.Value)
 		assert.Equal(t, replay, dlq.ReplayCount(msg.Headers))

@@ -436,6 +436,31 @@ func Body(t testing.TB, url string) string {
 	return string(b)
 }
 
+// Delivered turns a produced record into the record a consumer reads back
+// from partition at offset, for unit tests that need both sides. It panics
+// if pm's key or value cannot be encoded, which sarama's ByteEncoder and
+// StringEncoder never fail to be.
+func Delivered(pm *sarama.ProducerMessage, partition int32, offset int64) *sarama.ConsumerMessage {
+	encode := func(e sarama.Encoder) []byte {
+		if e == nil {
+			return nil
+		}
+		b, err := e.Encode()
+		if err != nil {
+			panic(fmt.Sprintf("kafkatest.Delivered: %v", err))
+		}
+		return b
+	}
+	cm := &sarama.ConsumerMessage{
+		Topic: pm.Topic, Partition: partition, Offset: offset, Timestamp: pm.Timestamp,
+		Key: encode(pm.Key), Value: encode(pm.Value),
+	}
+	for _, h := range pm.Headers {
+		cm.Headers = append(cm.Headers, &sarama.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	return cm
+}
+
 // MetricSum reads the Prometheus text exposition at url and returns the
 // sum of the samples of counter or gauge name whose labels include every
 // pair in labels; -1 when url does not answer or the page does not parse.
