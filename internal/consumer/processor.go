@@ -95,11 +95,11 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 			return err
 		}
 		if result == nil {
-			msg, err := p.processedRecord(t, status)
+			rec, err := p.processedRecord(t, status)
 			if err != nil {
 				return err
 			}
-			result = &outgoing{msg: msg}
+			result = &outgoing{msg: rec, in: msg}
 		}
 		return p.publish(ctx, result)
 	}, func(attempt int, err error, delay time.Duration) {
@@ -172,7 +172,6 @@ func (p *processor) processedRecord(t models.Ticket, status models.OrderStatus) 
 // dead-letter topic. Other failures are returned, to be retried as
 // attempts, except those retrying cannot cure, which are permanent.
 func (p *processor) publish(ctx context.Context, o *outgoing) error {
-	msg := o.msg
 	var (
 		backoff *retry.Backoff
 		waiting time.Time
@@ -181,14 +180,14 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 		err := p.send(ctx, o)
 		if err == nil {
 			if !waiting.IsZero() {
-				p.log.Info("ticket published after waiting for Kafka", zap.String("order_id", keyOf(msg)),
-					zap.Duration("waited", p.now().Sub(waiting)))
+				p.log.Info("ticket published after waiting for Kafka",
+					append(o.logFields(), zap.Duration("waited", p.now().Sub(waiting)))...)
 			}
 			return nil
 		}
 		reason := kafka.ErrorReason(err)
-		p.m.PublishErrors.WithLabelValues(msg.Topic, reason).Inc()
-		err = fmt.Errorf("publish to %s: %w", msg.Topic, err)
+		p.m.PublishErrors.WithLabelValues(o.msg.Topic, reason).Inc()
+		err = fmt.Errorf("publish to %s: %w", o.msg.Topic, err)
 		if reason == kafka.ReasonTooLarge {
 			return retry.Permanent(err)
 		}
@@ -198,7 +197,7 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 		if backoff == nil {
 			backoff, waiting = retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay), p.now()
 			p.log.Warn("Kafka unavailable; the ticket waits for it without spending an attempt",
-				zap.String("order_id", keyOf(msg)), zap.Error(err))
+				append(o.logFields(), zap.Error(err))...)
 		}
 		if backoff.Wait(ctx) != nil {
 			return context.Cause(ctx)
@@ -206,12 +205,20 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 	}
 }
 
-// outgoing is a record on its way to Kafka.
+// outgoing is a record on its way to Kafka: the result or the dead letter
+// of the input record in.
 type outgoing struct {
 	msg *sarama.ProducerMessage
+	in  *sarama.ConsumerMessage
 	// failed is set once a send of msg failed: Kafka may hold it all the
 	// same, its answer lost.
 	failed bool
+}
+
+// logFields name the input record, as every retry log line does.
+func (o *outgoing) logFields() []zap.Field {
+	return []zap.Field{zap.String("order_id", string(o.in.Key)),
+		zap.Int32("partition", o.in.Partition), zap.Int64("offset", o.in.Offset)}
 }
 
 // send hands o's record to Kafka. After a failed send it first asks whether
@@ -231,7 +238,7 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 		}
 		if written[o.msg] {
 			p.log.Info("a failed publish was written all the same; not sent again",
-				zap.String("topic", o.msg.Topic), zap.String("order_id", keyOf(o.msg)))
+				append(o.logFields(), zap.String("topic", o.msg.Topic))...)
 			return nil
 		}
 	}
@@ -242,19 +249,11 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 	return nil
 }
 
-// keyOf returns msg's key as a string, for logs.
-func keyOf(msg *sarama.ProducerMessage) string {
-	if msg.Key == nil {
-		return ""
-	}
-	key, _ := msg.Key.Encode()
-	return string(key)
-}
 
 // deadLetter writes msg to the dead-letter topic, trying until it succeeds
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
-	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now())}
+	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now()), in: msg}
 	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
 	for {
 		err := p.send(ctx, record)
