@@ -249,7 +249,6 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 	return nil
 }
 
-
 // deadLetter writes msg to the dead-letter topic, trying until it succeeds
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
