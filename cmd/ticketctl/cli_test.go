@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -138,7 +139,7 @@ func TestParseArgsBadUsage(t *testing.T) {
 		{"not a number", []string{"dlq", "list", "--partition", "one"}, nil, `ticketctl dlq list: invalid value "one" for flag -partition: parse error`},
 		{"extra argument", []string{"dlq", "list", "now"}, nil, "ticketctl dlq list: unexpected arguments: now"},
 		{"unknown reason", []string{"dlq", "list", "--reason", "malformed,malformd"}, nil,
-			"ticketctl dlq list: --reason=malformd: want one of malformed, invalid_field, unknown_schema, too_large, retries_exhausted, order_parked, other"},
+			"ticketctl dlq list: --reason=malformd: want one of malformed, invalid_field, unknown_schema, too_large, retries_exhausted, order_parked, out_of_sequence, other"},
 		{"negative partition", []string{"dlq", "list", "--partition=-1"}, nil, "ticketctl dlq list: --partition=-1: must be 0-2147483647"},
 		{"partition too large", []string{"dlq", "list", "--partition=2147483648"}, nil, "ticketctl dlq list: --partition=2147483648: must be 0-2147483647"},
 		{"negative offset", []string{"dlq", "list", "--to-offset=-5"}, nil, "ticketctl dlq list: --to-offset=-5: must be >= 0"},
@@ -153,6 +154,13 @@ func TestParseArgsBadUsage(t *testing.T) {
 		{"replay into the dlq", []string{"dlq", "replay", "--to-topic=tickets.dlq"}, nil, "ticketctl dlq replay: --to-topic=tickets.dlq: must differ from the dead-letter topic"},
 		{"empty brokers", []string{"dlq", "list", "--brokers", " , "}, nil, "ticketctl dlq list: --brokers is empty: want at least one host:port"},
 		{"bad broker", []string{"dlq", "list", "--brokers", "k1:9092,k2"}, nil, `ticketctl dlq list: --brokers entry "k2": want host:port`},
+		{"space in broker host", []string{"dlq", "list", "--brokers", "a b:1"}, nil,
+			`ticketctl dlq list: --brokers entry "a b:1": want a host name (letters, digits, '-', '_' and '.') or an IP address`},
+		{"kafka settings the daemons refuse", []string{"dlq", "list"},
+			map[string]string{"KAFKA_CLIENT_ID": "ops\x01", "KAFKA_VERSION": "99.0.0", "KAFKA_TLS_ENABLED": "true", "KAFKA_TLS_SERVER_NAME": "x y"},
+			"ticketctl dlq list: KAFKA_CLIENT_ID=\"ops\\x01\": must hold only printable characters (no control characters)\n" +
+				"KAFKA_VERSION=\"99.0.0\": want at most " + sarama.MaxVersion.String() + ", the newest version the Kafka client knows\n" +
+				"KAFKA_TLS_SERVER_NAME=\"x y\": want a host name (letters, digits, '-', '_' and '.') or an IP address"},
 		{"bad environment", []string{"dlq", "list"},
 			map[string]string{"KAFKA_DIAL_TIMEOUT": "soon", "KAFKA_TLS_ENABLED": "maybe", "KAFKA_VERSION": "zero"},
 			"ticketctl dlq list: KAFKA_DIAL_TIMEOUT=\"soon\": want a duration such as 250ms, 10s or 1m\n" +

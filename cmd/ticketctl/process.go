@@ -247,6 +247,8 @@ type jsonEntry struct {
 	DeadLetteredAt    time.Time    `json:"dead_lettered_at"`
 	ReplayCount       int          `json:"replay_count"`
 	ReplayedAt        *time.Time   `json:"replayed_at,omitempty"`
+	ExpectedSequence  *uint64      `json:"expected_sequence,omitempty"`
+	ActualSequence    *uint64      `json:"actual_sequence,omitempty"`
 	Key               *string      `json:"key,omitempty"`
 	KeyBase64         *string      `json:"key_base64,omitempty"`
 	Value             *string      `json:"value,omitempty"`
@@ -282,6 +284,9 @@ func newJSONEntry(e dlq.Entry) jsonEntry {
 	}
 	if !e.ReplayedAt.IsZero() {
 		j.ReplayedAt = &e.ReplayedAt
+	}
+	if seq := e.Failure.Sequence; seq != nil {
+		j.ExpectedSequence, j.ActualSequence = &seq.Expected, &seq.Actual
 	}
 	j.Key, j.KeyBase64 = textOrBase64(e.Key)
 	j.Value, j.ValueBase64 = textOrBase64(e.Value)

@@ -173,6 +173,9 @@ func TestReplaySends(t *testing.T) {
 	assert.Equal(t, 2, dlq.ReplayCount(got.Headers))
 	assert.Equal(t, []*sarama.RecordHeader{
 		{Key: []byte("trace-id"), Value: []byte("t-order-4")},
+		{Key: []byte(dlq.HeaderOriginalTopic), Value: []byte("tickets")},
+		{Key: []byte(dlq.HeaderOriginalPartition), Value: []byte("2")},
+		{Key: []byte(dlq.HeaderOriginalOffset), Value: []byte("400")},
 		{Key: []byte(dlq.HeaderReplayCount), Value: []byte("2")},
 		{Key: []byte(dlq.HeaderReplayedAt), Value: []byte("2025-06-02T08:00:00Z")},
 	}, got.Headers)

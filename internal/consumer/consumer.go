@@ -43,6 +43,9 @@ type Options struct {
 	// already hold. A publish that failed may have been written all the
 	// same (its answer was lost); it is looked for before being sent again.
 	FindWritten kafka.Finder
+	// ReadRecord reads back the input record a replayed ticket names, to
+	// check that the replay is what it claims to be.
+	ReadRecord kafka.RecordReader
 }
 
 func (o Options) validate() error {
@@ -62,8 +65,8 @@ func (o Options) validate() error {
 	if o.DrainTimeout <= 0 || o.LagInterval <= 0 || o.MaxMessageBytes <= 0 {
 		errs = append(errs, errors.New("consumer: DrainTimeout, LagInterval and MaxMessageBytes must be > 0"))
 	}
-	if o.FindWritten == nil {
-		errs = append(errs, errors.New("consumer: FindWritten is nil"))
+	if o.FindWritten == nil || o.ReadRecord == nil {
+		errs = append(errs, errors.New("consumer: FindWritten and ReadRecord are required"))
 	}
 	return errors.Join(errs...)
 }

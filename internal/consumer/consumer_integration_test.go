@@ -91,6 +91,7 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 		Retry:       retryPolicy(cfg),
 		OrderPolicy: cfg.OrderPolicy, DrainTimeout: cfg.DrainTimeout, LagInterval: cfg.LagInterval,
 		MaxMessageBytes: cfg.MaxMessageBytes, FindWritten: kafka.NewFinder(outClient),
+		ReadRecord: kafka.NewRecordReader(client),
 	}, group, client, out, step, m, zap.NewNop())
 	require.NoError(t, err)
 
@@ -169,20 +170,7 @@ func requireProcessedInOrder(t testing.TB, out []*sarama.ConsumerMessage, want [
 // the end offsets of every partition of topic.
 func requireCommittedAtEnd(t testing.TB, group, topic string) {
 	t.Helper()
-	client := kafkatest.Client(t)
-	admin, err := sarama.NewClusterAdminFromClient(client)
-	require.NoError(t, err)
-	partitions, err := client.Partitions(topic)
-	require.NoError(t, err)
-	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: partitions})
-	require.NoError(t, err)
-	for _, p := range partitions {
-		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		require.NoError(t, err)
-		block := resp.GetBlock(topic, p)
-		require.NotNil(t, block)
-		assert.Equal(t, end, block.Offset, "partition %d committed at its end", p)
-	}
+	require.True(t, committedAtEndOf(t, group, topic), "every partition of %s committed at its end", topic)
 }
 
 func TestTenThousandTicketsProcessedOnceInOrder(t *testing.T) {
@@ -350,4 +338,94 @@ func TestExhaustedTicketIsReplayedAfterTheFix(t *testing.T) {
 	assert.True(t, found, "the replayed ticket is processed")
 	assert.Len(t, kafkatest.ReadToEnd(t, p.dead), 1, "it does not fail again")
 	assert.Equal(t, 1.0, testutil.ToFloat64(r.m.OrderGaps), "its order saw a gap while it was away")
+}
+
+// A late or repeated ticket must end up somewhere: issue 9's example of an
+// order written as 1, 2, another 2, 5, 3, plus a copy of 1, a ticket behind
+// its order with a forged replay count, and a ticketctl replay of the 5.
+func TestNoTicketVanishes(t *testing.T) {
+	p := newPipeline(t, 1)
+	const order = "ord-late"
+	write := func(tk models.Ticket, headers ...sarama.RecordHeader) {
+		v, err := tk.Encode()
+		require.NoError(t, err)
+		kafkatest.Produce(t, &sarama.ProducerMessage{Topic: p.in, Key: sarama.StringEncoder(order),
+			Value: sarama.ByteEncoder(v), Headers: headers})
+	}
+	other2 := ticket(order, 2)
+	other2.TicketID, other2.Amount = "00000000-0000-4000-8000-0000000000aa", 999
+	forged := ticket(order, 1)
+	forged.TicketID = "00000000-0000-4000-8000-0000000000bb"
+
+	write(ticket(order, 1))                                                                    // 0: published
+	write(ticket(order, 2))                                                                    // 1: published
+	write(other2)                                                                              // 2: out of sequence
+	write(ticket(order, 5))                                                                    // 3: out of sequence
+	write(ticket(order, 3))                                                                    // 4: published
+	write(ticket(order, 1))                                                                    // 5: a copy, skipped
+	write(forged, sarama.RecordHeader{Key: []byte(dlq.HeaderReplayCount), Value: []byte("1")}) // 6: out of sequence
+	r := p.start(t, p.config(t, map[string]string{"WORKERS": "4"}), nil)
+
+	dead := kafkatest.ReadAll(t, p.dead, 3, time.Minute)
+	require.Eventually(t, func() bool { return committedAtEndOf(t, p.group, p.in) }, time.Minute, 50*time.Millisecond)
+	type deadLetter struct {
+		reason           string
+		expected, actual uint64
+	}
+	got := map[int64]deadLetter{}
+	for _, d := range dead {
+		e, err := dlq.Parse(d)
+		require.NoError(t, err)
+		require.NotNil(t, e.Failure.Sequence, "offset %d carries the expected and actual sequence", e.OriginalOffset)
+		got[e.OriginalOffset] = deadLetter{e.Failure.Reason, e.Failure.Sequence.Expected, e.Failure.Sequence.Actual}
+	}
+	assert.Equal(t, map[int64]deadLetter{
+		2: {dlq.ReasonOutOfSequence, 3, 2},
+		3: {dlq.ReasonOutOfSequence, 3, 5},
+		6: {dlq.ReasonOutOfSequence, 4, 1},
+	}, got)
+	assert.Equal(t, 1.0, testutil.ToFloat64(r.m.OrderRepeats), "only the true copy is skipped")
+
+	// The operator replays the 5; its original record is found, so it is
+	// processed although its order has moved on.
+	ctl := kafkatest.Start(t, kafkatest.Build(t, "ticket-processor/cmd/ticketctl"), nil,
+		"dlq", "replay", "--brokers", strings.Join(kafkatest.Brokers(t), ","), "--dlq-topic", p.dead,
+		"--from-offset", "3", "--to-offset", "3")
+	require.Equal(t, 0, ctl.Wait(t, time.Minute), "ticketctl: %s", ctl.Stderr())
+
+	out := kafkatest.ReadAll(t, p.out, 4, time.Minute)
+	r.stop()
+	var sequences []uint64
+	for _, rec := range out {
+		pt, err := models.DecodeProcessed(rec.Value)
+		require.NoError(t, err)
+		sequences = append(sequences, pt.Sequence)
+	}
+	assert.Equal(t, []uint64{1, 2, 3, 5}, sequences)
+	assert.Len(t, kafkatest.ReadToEnd(t, p.dead), 3, "the replay is not dead-lettered again")
+}
+
+// committedAtEndOf reports whether group has committed the end offset of
+// every partition of topic.
+func committedAtEndOf(t testing.TB, group, topic string) bool {
+	t.Helper()
+	client := kafkatest.Client(t)
+	admin, err := sarama.NewClusterAdminFromClient(client)
+	require.NoError(t, err)
+	partitions, err := client.Partitions(topic)
+	require.NoError(t, err)
+	resp, err := admin.ListConsumerGroupOffsets(group, map[string][]int32{topic: partitions})
+	if err != nil {
+		return false
+	}
+	for _, p := range partitions {
+		end, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return false
+		}
+		if b := resp.GetBlock(topic, p); b == nil || b.Offset != end {
+			return false
+		}
+	}
+	return true
 }

@@ -14,11 +14,39 @@
 //
 // An offset is marked (and so committed) only when it and every lower
 // offset of its partition are finished: published to the output topic,
-// skipped as a repeat, or written to the dead-letter topic. Tickets finish
+// skipped as a copy, or written to the dead-letter topic. Tickets finish
 // out of order, so each partition keeps a committer, the one place that
 // knows which offsets are finished and where the contiguous prefix ends;
 // the commit point only ever moves forward over finished offsets. A crash
 // can therefore cause tickets to be processed again, never to be skipped.
+//
+// # Sequence check
+//
+// Every record taken ends in exactly one place: the output topic, the
+// dead-letter topic, or skipped as a provable copy. A ticket is its order's
+// next when its sequence is one above the last ticket of the order that was
+// published (or, under the continue policy, dead-lettered in its turn), or
+// when this member has not seen the order yet. Anything else is decided by
+// what can be proved:
+//
+//   - the same ticket_id and sequence as a ticket this member published for
+//     the order (among the order's last 32) is a copy, and is skipped and
+//     counted in order_repeats_total;
+//   - a replay from the dead-letter topic names the record it copies
+//     (dlq-original-topic, -partition, -offset); that record is read back,
+//     and only if it holds the same key, value and headers is the replay
+//     processed, wherever it falls in its order;
+//   - every other ticket that is not the next one (a second ticket claiming
+//     a sequence already taken, a late one, one that skips ahead) is
+//     dead-lettered as out_of_sequence, with the expected and the actual
+//     sequence in its headers. ORDER_POLICY then decides the order's fate:
+//     continue keeps expecting the same next sequence, park dead-letters
+//     the order's later tickets as order_parked.
+//
+// What a member knows of its orders lives in memory, per partition, and is
+// dropped when the partition moves: a new owner, or the same member after a
+// restart, takes the first ticket it sees of an order as that order's
+// baseline. Keeping order state across a handover is later work.
 //
 // # Back-pressure
 //

@@ -12,12 +12,51 @@ import (
 // a forgotten order simply starts a new baseline when it is seen again.
 const maxTrackedOrders = 50_000
 
+// rememberedTickets bounds the published tickets an order remembers for
+// recognising a copy. An order has a handful of tickets; a copy of one
+// older than this is no longer provably a copy, and goes to the dead-letter
+// topic as out of sequence instead of being skipped.
+const rememberedTickets = 32
+
 // orderState is what the consumer knows of one order. Only the worker that
 // holds the order touches it, so it needs no lock of its own.
 type orderState struct {
+	// lastSeq is the sequence of the order's last ticket that was published
+	// or, under the continue policy, dead-lettered in its turn; 0 before
+	// the first ticket seen.
 	lastSeq uint64
 	status  models.OrderStatus
 	parked  bool
+	// published holds the order's most recent published tickets, oldest
+	// first, at most rememberedTickets.
+	published []publishedTicket
+}
+
+// publishedTicket identifies a ticket this member published.
+type publishedTicket struct {
+	id       string
+	sequence uint64
+}
+
+// wasPublished reports whether a ticket with this id and sequence was
+// published for the order: a record carrying it again is a copy.
+func (s *orderState) wasPublished(id string, sequence uint64) bool {
+	for _, p := range s.published {
+		if p.id == id && p.sequence == sequence {
+			return true
+		}
+	}
+	return false
+}
+
+// remember records a published ticket, forgetting the oldest beyond
+// rememberedTickets.
+func (s *orderState) remember(id string, sequence uint64) {
+	if len(s.published) == rememberedTickets {
+		copy(s.published, s.published[1:])
+		s.published = s.published[:len(s.published)-1]
+	}
+	s.published = append(s.published, publishedTicket{id: id, sequence: sequence})
 }
 
 // orderBook holds the order states of one partition for as long as this

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
@@ -113,6 +115,9 @@ func testOptions() Options {
 		DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
+		},
+		ReadRecord: func(_ context.Context, topic string, partition int32, offset int64) (*sarama.ConsumerMessage, error) {
+			return nil, fmt.Errorf("%s/%d@%d: %w", topic, partition, offset, kafka.ErrNoRecord)
 		},
 	}
 }
@@ -485,24 +490,192 @@ func TestDrainTimeoutAbandonsUncommitted(t *testing.T) {
 	assert.Empty(t, h.out.topic("dlq"), "an abandoned ticket is not dead-lettered")
 }
 
-func TestRepeatsAreSkippedAndReplaysAccepted(t *testing.T) {
-	h := newHarness(t, testOptions(), NoopStep)
-	one, _ := ticket("ord-1", 1).Encode()
-	two, _ := ticket("ord-1", 2).Encode()
-	h.in <- record(0, "ord-1", one)
-	h.in <- record(1, "ord-1", two)
-	h.in <- record(2, "ord-1", one) // a duplicate
-	replayed := record(3, "ord-1", one)
-	replayed.Headers = []*sarama.RecordHeader{{Key: []byte(dlq.HeaderReplayCount), Value: []byte("1")}}
-	h.in <- replayed
-	ctx, cancel := context.WithCancel(context.Background())
-	wait := h.run(ctx)
-	require.Eventually(t, func() bool { return h.marks.last() == 4 }, 5*time.Second, time.Millisecond)
-	cancel()
-	wait()
+// ticketWithID is ticket(order, seq) under another ticket id and amount:
+// a different ticket that claims the same place in its order.
+func ticketWithID(order string, seq uint64, id string) []byte {
+	tk := ticket(order, seq)
+	tk.TicketID, tk.Amount = id, 999
+	v, _ := tk.Encode()
+	return v
+}
 
-	assert.Len(t, h.out.topic("out"), 3, "the duplicate is skipped, the replay processed")
-	assert.Equal(t, 1.0, testutil.ToFloat64(h.m.OrderRepeats))
+func encoded(order string, seq uint64) []byte {
+	v, _ := ticket(order, seq).Encode()
+	return v
+}
+
+// replayOf is a replay of original written at offset, naming origin as the
+// record it copies.
+func replayOf(offset int64, original *sarama.ConsumerMessage, origin int64) *sarama.ConsumerMessage {
+	r := record(offset, string(original.Key), original.Value)
+	r.Headers = []*sarama.RecordHeader{
+		{Key: []byte(dlq.HeaderOriginalTopic), Value: []byte("tickets")},
+		{Key: []byte(dlq.HeaderOriginalPartition), Value: []byte("0")},
+		{Key: []byte(dlq.HeaderOriginalOffset), Value: []byte(strconv.FormatInt(origin, 10))},
+		{Key: []byte(dlq.HeaderReplayCount), Value: []byte("1")},
+	}
+	return r
+}
+
+func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
+	forged := record(3, "ord-1", ticketWithID("ord-1", 1, "00000000-0000-4000-8000-0000000000cc"))
+	forged.Headers = []*sarama.RecordHeader{{Key: []byte(dlq.HeaderReplayCount), Value: []byte("7")}}
+	type outcome struct {
+		published []uint64            // sequences in the output, in order
+		dead      map[int64]string    // input offset → reason
+		mismatch  map[int64][2]uint64 // input offset → expected, actual
+		copies    float64
+	}
+	tests := []struct {
+		name   string
+		policy string
+		input  []*sarama.ConsumerMessage
+		want   outcome
+	}{
+		{
+			name: "a second 2 and a late 3 go to the dead-letter topic", policy: config.OrderPolicyContinue,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 1)),
+				record(1, "ord-1", encoded("ord-1", 2)),
+				record(2, "ord-1", ticketWithID("ord-1", 2, "00000000-0000-4000-8000-0000000000aa")),
+				record(3, "ord-1", encoded("ord-1", 5)),
+				record(4, "ord-1", encoded("ord-1", 3)),
+			},
+			want: outcome{
+				published: []uint64{1, 2, 3},
+				dead:      map[int64]string{2: dlq.ReasonOutOfSequence, 3: dlq.ReasonOutOfSequence},
+				mismatch:  map[int64][2]uint64{2: {3, 2}, 3: {3, 5}},
+			},
+		},
+		{
+			name: "a copy of a published ticket is skipped", policy: config.OrderPolicyContinue,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 1)),
+				record(1, "ord-1", encoded("ord-1", 2)),
+				record(2, "ord-1", encoded("ord-1", 1)),
+				record(3, "ord-1", encoded("ord-1", 3)),
+			},
+			want: outcome{published: []uint64{1, 2, 3}, copies: 1},
+		},
+		{
+			name: "a forged replay count does not pass the sequence check", policy: config.OrderPolicyContinue,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 2)),
+				record(1, "ord-1", encoded("ord-1", 3)),
+				record(2, "ord-1", ticketWithID("ord-1", 1, "00000000-0000-4000-8000-0000000000bb")),
+				// Names offset 2, whose bytes differ from its own.
+				replayOf(3, record(3, "ord-1", encoded("ord-1", 1)), 2),
+			},
+			want: outcome{
+				published: []uint64{2, 3},
+				dead:      map[int64]string{2: dlq.ReasonOutOfSequence, 3: dlq.ReasonOutOfSequence},
+				mismatch:  map[int64][2]uint64{2: {4, 1}, 3: {4, 1}},
+			},
+		},
+		{
+			name: "a replay-count header alone is not a replay", policy: config.OrderPolicyContinue,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 2)),
+				record(1, "ord-1", encoded("ord-1", 3)),
+				record(2, "ord-1", encoded("ord-1", 4)),
+				forged,
+			},
+			want: outcome{
+				published: []uint64{2, 3, 4},
+				dead:      map[int64]string{3: dlq.ReasonOutOfSequence},
+				mismatch:  map[int64][2]uint64{3: {5, 1}},
+			},
+		},
+		{
+			name: "a replay whose original is found is processed", policy: config.OrderPolicyContinue,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 1)),
+				record(1, "ord-1", encoded("ord-1", 3)), // out of sequence: dead-lettered
+				record(2, "ord-1", encoded("ord-1", 2)),
+				replayOf(3, record(1, "ord-1", encoded("ord-1", 3)), 1),
+			},
+			want: outcome{
+				published: []uint64{1, 2, 3},
+				dead:      map[int64]string{1: dlq.ReasonOutOfSequence},
+				mismatch:  map[int64][2]uint64{1: {2, 3}},
+			},
+		},
+		{
+			name: "park: an out-of-sequence ticket parks its order", policy: config.OrderPolicyPark,
+			input: []*sarama.ConsumerMessage{
+				record(0, "ord-1", encoded("ord-1", 1)),
+				record(1, "ord-1", encoded("ord-1", 3)),
+				record(2, "ord-1", encoded("ord-1", 2)),
+				record(3, "ord-2", encoded("ord-2", 1)),
+			},
+			want: outcome{
+				published: []uint64{1, 1},
+				dead:      map[int64]string{1: dlq.ReasonOutOfSequence, 2: dlq.ReasonOrderParked},
+				mismatch:  map[int64][2]uint64{1: {2, 3}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOptions()
+			opts.OrderPolicy = tt.policy
+			opts.Workers = 1 // one ticket at a time, so the outcome follows the offsets
+			byOffset := map[int64]*sarama.ConsumerMessage{}
+			for _, m := range tt.input {
+				byOffset[m.Offset] = m
+			}
+			opts.ReadRecord = func(_ context.Context, topic string, partition int32, offset int64) (*sarama.ConsumerMessage, error) {
+				if m, ok := byOffset[offset]; ok && topic == "tickets" && partition == 0 {
+					return m, nil
+				}
+				return nil, kafka.ErrNoRecord
+			}
+			h := newHarness(t, opts, NoopStep)
+			for _, m := range tt.input {
+				h.in <- m
+			}
+			end := tt.input[len(tt.input)-1].Offset + 1
+			ctx, cancel := context.WithCancel(context.Background())
+			wait := h.run(ctx)
+			require.Eventually(t, func() bool { return h.marks.last() == end }, 5*time.Second, time.Millisecond)
+			cancel()
+			wait()
+
+			var published []uint64
+			for _, m := range h.out.topic("out") {
+				b, err := m.Value.Encode()
+				require.NoError(t, err)
+				p, err := models.DecodeProcessed(b)
+				require.NoError(t, err)
+				published = append(published, p.Sequence)
+			}
+			assert.Equal(t, tt.want.published, published)
+			dead := map[int64]string{}
+			mismatch := map[int64][2]uint64{}
+			for _, m := range h.out.topic("dlq") {
+				e, err := dlq.Parse(asConsumed(m))
+				require.NoError(t, err)
+				dead[e.OriginalOffset] = e.Failure.Reason
+				if e.Failure.Sequence != nil {
+					mismatch[e.OriginalOffset] = [2]uint64{e.Failure.Sequence.Expected, e.Failure.Sequence.Actual}
+				}
+			}
+			assert.Equal(t, nilIfEmptyMap(tt.want.dead), nilIfEmptyMap(dead))
+			assert.Equal(t, nilIfEmptyMap(tt.want.mismatch), nilIfEmptyMap(mismatch))
+			assert.Equal(t, tt.want.copies, testutil.ToFloat64(h.m.OrderRepeats))
+			assert.Equal(t, len(tt.input), len(published)+len(dead)+int(tt.want.copies),
+				"every record taken is published, dead-lettered or skipped as a copy")
+		})
+	}
+}
+
+// nilIfEmptyMap returns nil for an empty map, so that assert.Equal treats
+// "none" alike however it was built.
+func nilIfEmptyMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func asConsumed(m *sarama.ProducerMessage) *sarama.ConsumerMessage {

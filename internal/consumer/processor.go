@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,16 +75,30 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 	}
 
 	order := orders.get(t.OrderID)
-	if order.parked {
+	verdict, mismatch, err := p.checkSequence(ctx, msg, t, order)
+	if err != nil {
+		return err
+	}
+	switch {
+	case verdict == seqCopy:
+		return nil // counted and logged
+	case order.parked && verdict != seqReplay:
 		f := dlq.Failure{
 			Class: dlq.ClassPermanent, Reason: dlq.ReasonOrderParked, Attempts: 0,
 			Message:      fmt.Sprintf("order %s is parked after an earlier ticket was dead-lettered", t.OrderID),
 			FirstFailure: start, LastFailure: start,
 		}
 		return p.deadLetter(ctx, msg, f)
-	}
-	if !p.checkSequence(msg, t, order) {
-		return nil // a repeat, counted and logged
+	case verdict == seqOutOfOrder:
+		if p.opts.OrderPolicy == config.OrderPolicyPark {
+			order.parked = true
+		}
+		return p.deadLetter(ctx, msg, dlq.Failure{
+			Class: dlq.ClassPermanent, Reason: dlq.ReasonOutOfSequence, Attempts: 0,
+			Message: fmt.Sprintf("order %s expected sequence %d next, got %d (ticket %s)",
+				t.OrderID, mismatch.Expected, mismatch.Actual, t.TicketID),
+			FirstFailure: start, LastFailure: start, Sequence: mismatch,
+		})
 	}
 
 	status := statusAfter(t.Type, order.status)
@@ -111,13 +126,20 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 	var failure *retry.Failure
 	switch {
 	case err == nil:
-		order.lastSeq, order.status = t.Sequence, status
+		order.lastSeq, order.status = max(order.lastSeq, t.Sequence), status
+		order.remember(t.TicketID, t.Sequence)
 		p.m.Processed.Inc()
 		p.m.EndToEndLatency.Observe(p.now().Sub(t.CreatedAt).Seconds())
 		return nil
 	case errors.As(err, &failure):
-		if p.opts.OrderPolicy == config.OrderPolicyPark {
+		switch {
+		case p.opts.OrderPolicy == config.OrderPolicyPark:
 			order.parked = true
+		case verdict == seqNext:
+			// The order goes on after this ticket, which leaves a gap in
+			// its output.
+			order.lastSeq = t.Sequence
+			p.m.OrderGaps.Inc()
 		}
 		return p.deadLetter(ctx, msg, failureFromRetry(failure))
 	default:
@@ -125,29 +147,109 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 	}
 }
 
-// checkSequence compares t with the last sequence seen for its order. It
-// returns false for a repeat, which is skipped. A gap is counted and logged
-// and the ticket processed. A replayed ticket from the dead-letter topic is
-// expected to be behind, and is processed without complaint.
-func (p *processor) checkSequence(msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) bool {
-	switch {
-	case dlq.ReplayCount(msg.Headers) > 0:
-		return true
-	case order.lastSeq == 0 || t.Sequence == order.lastSeq+1:
-		return true
-	case t.Sequence > order.lastSeq+1:
-		p.m.OrderGaps.Inc()
-		p.log.Warn("order sequence gap", zap.String("order_id", t.OrderID),
-			zap.Uint64("expected", order.lastSeq+1), zap.Uint64("got", t.Sequence),
-			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
-		return true
-	default:
+// sequenceVerdict is what the sequence check decides for a ticket.
+type sequenceVerdict int
+
+const (
+	// seqNext: the ticket is its order's next (or the first this member
+	// sees of the order); it is processed.
+	seqNext sequenceVerdict = iota
+	// seqReplay: a replay from the dead-letter topic whose original record
+	// was found; it is processed wherever it falls in its order.
+	seqReplay
+	// seqCopy: a copy of a ticket this member already published for the
+	// order (same ticket id and sequence); it is skipped.
+	seqCopy
+	// seqOutOfOrder: any other ticket whose sequence is not the next one;
+	// it is dead-lettered as out of sequence.
+	seqOutOfOrder
+)
+
+// checkSequence decides what to do with t given what this member knows of
+// its order. Only a provable copy is skipped; every other ticket that is
+// not its order's next goes to the dead-letter topic, so none vanishes. A
+// replay is recognised only by the original record it names, which is read
+// back and must hold the same key, value and non-dlq headers: a header
+// alone proves nothing. It returns an error only when ctx ended while
+// Kafka could not be asked.
+func (p *processor) checkSequence(ctx context.Context, msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) (sequenceVerdict, *dlq.SequenceMismatch, error) {
+	if order.wasPublished(t.TicketID, t.Sequence) {
 		p.m.OrderRepeats.Inc()
-		p.log.Warn("order sequence repeat; ticket skipped", zap.String("order_id", t.OrderID),
-			zap.Uint64("last", order.lastSeq), zap.Uint64("got", t.Sequence),
+		p.log.Warn("ticket already published; copy skipped", zap.String("order_id", t.OrderID),
+			zap.String("ticket_id", t.TicketID), zap.Uint64("sequence", t.Sequence),
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
+		return seqCopy, nil, nil
+	}
+	if origin, ok := dlq.ReplayOrigin(msg.Headers); ok {
+		verified, err := p.verifyReplay(ctx, msg, origin)
+		if err != nil {
+			return 0, nil, err
+		}
+		if verified {
+			return seqReplay, nil, nil
+		}
+	}
+	expected := order.lastSeq + 1
+	if order.lastSeq == 0 || t.Sequence == expected {
+		return seqNext, nil, nil
+	}
+	if t.Sequence > expected {
+		p.m.OrderGaps.Inc()
+	}
+	return seqOutOfOrder, &dlq.SequenceMismatch{Expected: expected, Actual: t.Sequence}, nil
+}
+
+// verifyReplay reports whether the record origin names holds what msg
+// carries: the same key, value and non-dlq headers, at an offset before
+// msg's own when it is in the same partition. A Kafka that cannot be
+// asked is waited for, as a publish waits; only ctx ends the wait.
+func (p *processor) verifyReplay(ctx context.Context, msg *sarama.ConsumerMessage, origin dlq.Origin) (bool, error) {
+	fields := []zap.Field{zap.String("order_id", string(msg.Key)),
+		zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
+		zap.String("original_topic", origin.Topic), zap.Int32("original_partition", origin.Partition),
+		zap.Int64("original_offset", origin.Offset)}
+	if origin.Topic == msg.Topic && origin.Partition == msg.Partition && origin.Offset >= msg.Offset {
+		p.log.Warn("replay names itself or a later record; checked as a new ticket", fields...)
+		return false, nil
+	}
+	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
+	for {
+		original, err := p.opts.ReadRecord(ctx, origin.Topic, origin.Partition, origin.Offset)
+		switch {
+		case err == nil:
+			if !sameRecord(original, msg) {
+				p.log.Warn("replay differs from the record it names; checked as a new ticket", fields...)
+				return false, nil
+			}
+			return true, nil
+		case errors.Is(err, kafka.ErrNoRecord):
+			p.log.Warn("replay's original record is gone; checked as a new ticket", append(fields, zap.Error(err))...)
+			return false, nil
+		}
+		p.log.Warn("cannot read a replay's original record; retrying",
+			append(fields, zap.Duration("backoff", backoff.Next()), zap.Error(err))...)
+		if backoff.Wait(ctx) != nil {
+			return false, errAbandoned
+		}
+	}
+}
+
+// sameRecord reports whether a and b have the same key, value and non-dlq
+// headers, byte for byte and in order.
+func sameRecord(a, b *sarama.ConsumerMessage) bool {
+	if !bytes.Equal(a.Key, b.Key) || !bytes.Equal(a.Value, b.Value) {
 		return false
 	}
+	ha, hb := dlq.PlainHeaders(a.Headers), dlq.PlainHeaders(b.Headers)
+	if len(ha) != len(hb) {
+		return false
+	}
+	for i := range ha {
+		if !bytes.Equal(ha[i].Key, hb[i].Key) || !bytes.Equal(ha[i].Value, hb[i].Value) {
+			return false
+		}
+	}
+	return true
 }
 
 // processedRecord builds the output record of t: the enriched ticket,

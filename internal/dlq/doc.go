@@ -28,12 +28,16 @@
 //	dlq-dead-lettered-at    when the record was built                           yes
 //	dlq-replay-count        times the ticket was replayed before, decimal       yes
 //	dlq-replayed-at         when it was last replayed                           after a replay
+//	dlq-expected-sequence   sequence the order expected next, decimal           out_of_sequence
+//	dlq-actual-sequence     sequence the ticket carried, decimal                out_of_sequence
 //
 // The reasons are malformed, invalid_field, unknown_schema, too_large
 // ([models.Reason]'s values for tickets that cannot be decoded),
 // retries_exhausted (transient errors outlasted the retry policy),
 // order_parked (an earlier ticket of the same order was dead-lettered and
-// the order policy is "park"; such a ticket may have 0 attempts) and other.
+// the order policy is "park"; such a ticket may have 0 attempts),
+// out_of_sequence (the ticket is not its order's next and is no copy of a
+// ticket already processed; 0 attempts) and other.
 // [NewRecord] writes any other value as other, so the header stays a small
 // fixed set; [Parse] accepts any non-empty reason, so that an older ticketctl
 // can read records from a newer consumer.
@@ -44,8 +48,13 @@
 // # Replays
 //
 // ticketctl replays an entry with [NewReplay]: the original key, value and
-// non-dlq headers go back to the original topic with dlq-replay-count one
-// higher and dlq-replayed-at set, and no other dlq-* header. When a replayed
+// non-dlq headers go back to the original topic with dlq-original-topic,
+// dlq-original-partition and dlq-original-offset naming the record it
+// copies, dlq-replay-count one higher and dlq-replayed-at set, and no other
+// dlq-* header. The consumer lets a replay through its order's sequence
+// check only once it has read that original record back and found the same
+// key, value and non-dlq headers ([ReplayOrigin] reads the claim): headers
+// alone can be forged by anyone who writes the topic. When a replayed
 // ticket fails again, [NewRecord] drops every old dlq-* header but carries
 // the two replay markers over, so each dead-letter record holds exactly one
 // set and the replay count keeps growing. [ReplayCount] reads it, and

@@ -186,6 +186,7 @@ func Parse(msg *sarama.ConsumerMessage) (Entry, error) {
 	e.DeadLetteredAt = r.time(HeaderDeadLetteredAt, true)
 	e.ReplayCount = int(r.number(HeaderReplayCount, 1<<31-1))
 	e.ReplayedAt = r.time(HeaderReplayedAt, false)
+	e.Failure.Sequence = r.sequence()
 
 	if len(r.errs) > 0 {
 		return e, &ParseError{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset, Headers: r.errs}
@@ -257,6 +258,39 @@ func (r *headerReader) number(name string, limit int64) int64 {
 		return 0
 	}
 	return n
+}
+
+// sequence reads the optional pair HeaderExpectedSequence and
+// HeaderActualSequence: both or neither.
+func (r *headerReader) sequence() *SequenceMismatch {
+	_, hasExpected := r.values[HeaderExpectedSequence]
+	_, hasActual := r.values[HeaderActualSequence]
+	if !hasExpected && !hasActual {
+		return nil
+	}
+	var m SequenceMismatch
+	ok := true
+	for _, f := range []struct {
+		name string
+		to   *uint64
+	}{{HeaderExpectedSequence, &m.Expected}, {HeaderActualSequence, &m.Actual}} {
+		v, present := r.get(f.name, true)
+		if !present {
+			ok = false
+			continue
+		}
+		n, err := strconv.ParseUint(string(v), 10, 64)
+		if err != nil {
+			r.bad(f.name, v, "a whole number from 0 to 18446744073709551615")
+			ok = false
+			continue
+		}
+		*f.to = n
+	}
+	if !ok {
+		return nil
+	}
+	return &m
 }
 
 // time reads an RFC 3339 time and returns it in UTC.

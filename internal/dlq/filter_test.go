@@ -64,7 +64,7 @@ func TestFilterValidate(t *testing.T) {
 		{"full", dlq.Filter{Reasons: dlq.Reasons(), OrderID: "o", Partition: ptr[int32](0),
 			FromOffset: ptr[int64](5), ToOffset: ptr[int64](5), MaxReplays: 3}, ""},
 		{"unknown reason", dlq.Filter{Reasons: []string{"malformd"}},
-			`invalid filter: Reasons: "malformd" is not a reason: want one of malformed, invalid_field, unknown_schema, too_large, retries_exhausted, order_parked, other`},
+			`invalid filter: Reasons: "malformd" is not a reason: want one of malformed, invalid_field, unknown_schema, too_large, retries_exhausted, order_parked, out_of_sequence, other`},
 		{"negative partition", dlq.Filter{Partition: ptr[int32](-1)}, "invalid filter: Partition = -1: must be >= 0"},
 		{"reversed range", dlq.Filter{FromOffset: ptr[int64](10), ToOffset: ptr[int64](9)},
 			"invalid filter: FromOffset = 10: must be <= ToOffset (9)"},

@@ -40,6 +40,12 @@ const (
 	HeaderReplayCount = "dlq-replay-count"
 	// HeaderReplayedAt is when the ticket was last replayed.
 	HeaderReplayedAt = "dlq-replayed-at"
+	// HeaderExpectedSequence is the sequence the order expected next, on a
+	// ticket dead-lettered as ReasonOutOfSequence.
+	HeaderExpectedSequence = "dlq-expected-sequence"
+	// HeaderActualSequence is the sequence the ticket carried, on a ticket
+	// dead-lettered as ReasonOutOfSequence.
+	HeaderActualSequence = "dlq-actual-sequence"
 )
 
 // Error classes, the values of HeaderErrorClass.
@@ -67,6 +73,10 @@ const (
 	// ReasonOrderParked: an earlier ticket of the same order was
 	// dead-lettered and the order is parked.
 	ReasonOrderParked = "order_parked"
+	// ReasonOutOfSequence: the ticket's sequence is not the one its order
+	// expected next (a late, repeated or skipped-ahead ticket), and it is
+	// not a copy of a ticket already processed.
+	ReasonOutOfSequence = "out_of_sequence"
 	// ReasonOther: anything else.
 	ReasonOther = "other"
 )
@@ -75,7 +85,7 @@ const (
 // each labelled series of a counter at zero.
 func Reasons() []string {
 	return []string{ReasonMalformed, ReasonInvalidField, ReasonUnknownSchema, ReasonTooLarge,
-		ReasonRetriesExhausted, ReasonOrderParked, ReasonOther}
+		ReasonRetriesExhausted, ReasonOrderParked, ReasonOutOfSequence, ReasonOther}
 }
 
 // IsReason reports whether s is one of [Reasons].

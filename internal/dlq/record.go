@@ -29,6 +29,14 @@ type Failure struct {
 	// FirstFailure and LastFailure are when the first and the last attempt
 	// failed.
 	FirstFailure, LastFailure time.Time
+	// Sequence is set on a ticket dead-lettered as ReasonOutOfSequence.
+	Sequence *SequenceMismatch
+}
+
+// SequenceMismatch is what the sequence check saw: the sequence the order
+// expected next and the one the ticket carried.
+type SequenceMismatch struct {
+	Expected, Actual uint64
 }
 
 // FailureFromRetry turns what [retry.Do] returned into a Failure with the
@@ -91,6 +99,12 @@ func NewRecord(dlqTopic, group string, msg *sarama.ConsumerMessage, f Failure, n
 	if replayedAt != nil {
 		headers = append(headers, sarama.RecordHeader{Key: []byte(HeaderReplayedAt), Value: bytes.Clone(replayedAt)})
 	}
+	if f.Sequence != nil {
+		headers = append(headers,
+			header(HeaderExpectedSequence, strconv.FormatUint(f.Sequence.Expected, 10)),
+			header(HeaderActualSequence, strconv.FormatUint(f.Sequence.Actual, 10)),
+		)
+	}
 	return &sarama.ProducerMessage{
 		Topic:     dlqTopic,
 		Key:       encoder(msg.Key),
@@ -101,11 +115,13 @@ func NewRecord(dlqTopic, group string, msg *sarama.ConsumerMessage, f Failure, n
 }
 
 // NewReplay builds the record that sends e back to its original topic: the
-// original key and value, the original non-dlq headers, HeaderReplayCount
-// set to e.ReplayCount+1 and HeaderReplayedAt set to now. Its timestamp is
-// now. Set Topic on the result to replay somewhere else.
+// original key and value, the original non-dlq headers, the original
+// record's topic, partition and offset (HeaderOriginalTopic,
+// HeaderOriginalPartition, HeaderOriginalOffset), HeaderReplayCount set to
+// e.ReplayCount+1 and HeaderReplayedAt set to now. Its timestamp is now.
+// Set Topic on the result to replay somewhere else.
 func NewReplay(e Entry, now time.Time) *sarama.ProducerMessage {
-	headers := make([]sarama.RecordHeader, 0, len(e.Headers)+2)
+	headers := make([]sarama.RecordHeader, 0, len(e.Headers)+5)
 	for _, h := range e.Headers {
 		if h == nil || isDLQHeader(h.Key) {
 			continue
@@ -113,6 +129,9 @@ func NewReplay(e Entry, now time.Time) *sarama.ProducerMessage {
 		headers = append(headers, cloneHeader(h))
 	}
 	headers = append(headers,
+		header(HeaderOriginalTopic, e.OriginalTopic),
+		header(HeaderOriginalPartition, strconv.FormatInt(int64(e.OriginalPartition), 10)),
+		header(HeaderOriginalOffset, strconv.FormatInt(e.OriginalOffset, 10)),
 		header(HeaderReplayCount, strconv.Itoa(max(e.ReplayCount, 0)+1)),
 		header(HeaderReplayedAt, formatTime(now)),
 	)
@@ -141,6 +160,69 @@ func ReplayCount(headers []*sarama.RecordHeader) int {
 		count = n
 	}
 	return count
+}
+
+// Origin locates the record a replay was made from.
+type Origin struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// ReplayOrigin returns the original record a replayed record claims to
+// copy, from its HeaderOriginalTopic, HeaderOriginalPartition and
+// HeaderOriginalOffset, and false unless it carries each exactly once,
+// well formed, together with a replay count above zero. A claim is only a
+// claim: anyone can write these headers, so a reader that trusts a replay
+// must check the original record itself.
+func ReplayOrigin(headers []*sarama.RecordHeader) (Origin, bool) {
+	if ReplayCount(headers) == 0 {
+		return Origin{}, false
+	}
+	var (
+		o     Origin
+		found int
+	)
+	for _, h := range headers {
+		if h == nil {
+			continue
+		}
+		switch string(h.Key) {
+		case HeaderOriginalTopic:
+			o.Topic = string(h.Value)
+		case HeaderOriginalPartition:
+			n, err := strconv.ParseInt(string(h.Value), 10, 32)
+			if err != nil || n < 0 {
+				return Origin{}, false
+			}
+			o.Partition = int32(n)
+		case HeaderOriginalOffset:
+			n, err := strconv.ParseInt(string(h.Value), 10, 64)
+			if err != nil || n < 0 {
+				return Origin{}, false
+			}
+			o.Offset = n
+		default:
+			continue
+		}
+		found++
+	}
+	if found != 3 || o.Topic == "" {
+		return Origin{}, false
+	}
+	return o, true
+}
+
+// PlainHeaders returns headers without the dlq-* ones and without nil
+// entries: the headers a record had before any dead-lettering or replay.
+func PlainHeaders(headers []*sarama.RecordHeader) []*sarama.RecordHeader {
+	plain := make([]*sarama.RecordHeader, 0, len(headers))
+	for _, h := range headers {
+		if h != nil && !isDLQHeader(h.Key) {
+			plain = append(plain, h)
+		}
+	}
+	return plain
 }
 
 // isDLQHeader reports whether a header name belongs to this format.

@@ -256,6 +256,7 @@ func TestReplayCycle(t *testing.T) {
 	original := consumed([]byte("order-9"), []byte{0xff, 0x00}, hdr("trace-id", "abc"))
 	msg := original
 	for replay := 1; replay <= 3; replay++ {
+		from := dlq.Origin{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset}
 		dead := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 1, int64(replay))
 		e, err := dlq.Parse(dead)
 		require.NoError(t, err)
@@ -270,8 +271,14 @@ func TestReplayCycle(t *testing.T) {
 		assert.Equal(t, original.Key, msg.Key)
 		assert.Equal(t, original.Value, msg.Value)
 		assert.Equal(t, replay, dlq.ReplayCount(msg.Headers))
+		got, ok := dlq.ReplayOrigin(msg.Headers)
+		require.True(t, ok, "a replay names the record it copies")
+		assert.Equal(t, from, got)
 		assert.Equal(t, []*sarama.RecordHeader{
 			hdr("trace-id", "abc"),
+			hdr(dlq.HeaderOriginalTopic, from.Topic),
+			hdr(dlq.HeaderOriginalPartition, strconv.Itoa(int(from.Partition))),
+			hdr(dlq.HeaderOriginalOffset, strconv.FormatInt(from.Offset, 10)),
 			hdr(dlq.HeaderReplayCount, strconv.Itoa(replay)),
 			hdr(dlq.HeaderReplayedAt, replayedAt.UTC().Format(time.RFC3339Nano)),
 		}, msg.Headers)
@@ -289,6 +296,9 @@ func TestNewReplayDropsStrayDeadLetterHeaders(t *testing.T) {
 	assert.Nil(t, pm.Key)
 	assert.Equal(t, []sarama.RecordHeader{
 		{Key: []byte("a"), Value: []byte("1")},
+		{Key: []byte(dlq.HeaderOriginalTopic), Value: []byte("tickets")},
+		{Key: []byte(dlq.HeaderOriginalPartition), Value: []byte("0")},
+		{Key: []byte(dlq.HeaderOriginalOffset), Value: []byte("0")},
 		{Key: []byte(dlq.HeaderReplayCount), Value: []byte("5")},
 		{Key: []byte(dlq.HeaderReplayedAt), Value: []byte("2025-06-01T07:00:04.999Z")},
 	}, pm.Headers)
@@ -332,5 +342,65 @@ func TestReasonsCoverModelReasons(t *testing.T) {
 		assert.True(t, dlq.IsReason(r), "models reason %q is a dead-letter reason", r)
 	}
 	assert.False(t, dlq.IsReason(""))
-	assert.Len(t, dlq.Reasons(), 7)
+	assert.Len(t, dlq.Reasons(), 8)
+}
+
+func TestReplayOrigin(t *testing.T) {
+	full := []*sarama.RecordHeader{
+		hdr(dlq.HeaderOriginalTopic, "tickets"), hdr(dlq.HeaderOriginalPartition, "3"),
+		hdr(dlq.HeaderOriginalOffset, "1234"), hdr(dlq.HeaderReplayCount, "1"),
+	}
+	without := func(name string) []*sarama.RecordHeader {
+		var hs []*sarama.RecordHeader
+		for _, h := range full {
+			if string(h.Key) != name {
+				hs = append(hs, h)
+			}
+		}
+		return hs
+	}
+	tests := []struct {
+		name    string
+		headers []*sarama.RecordHeader
+		want    dlq.Origin
+		ok      bool
+	}{
+		{"a replay", full, dlq.Origin{Topic: "tickets", Partition: 3, Offset: 1234}, true},
+		{"no replay count", without(dlq.HeaderReplayCount), dlq.Origin{}, false},
+		{"replay count only", []*sarama.RecordHeader{hdr(dlq.HeaderReplayCount, "1")}, dlq.Origin{}, false},
+		{"no topic", without(dlq.HeaderOriginalTopic), dlq.Origin{}, false},
+		{"no offset", without(dlq.HeaderOriginalOffset), dlq.Origin{}, false},
+		{"bad offset", append(without(dlq.HeaderOriginalOffset), hdr(dlq.HeaderOriginalOffset, "-1")), dlq.Origin{}, false},
+		{"bad partition", append(without(dlq.HeaderOriginalPartition), hdr(dlq.HeaderOriginalPartition, "x")), dlq.Origin{}, false},
+		{"repeated offset", append(full, hdr(dlq.HeaderOriginalOffset, "7")), dlq.Origin{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := dlq.ReplayOrigin(tt.headers)
+			assert.Equal(t, tt.ok, ok)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestSequenceMismatchRoundTrip(t *testing.T) {
+	f := failure()
+	f.Reason = dlq.ReasonOutOfSequence
+	f.Sequence = &dlq.SequenceMismatch{Expected: 3, Actual: 2}
+
+	pm := dlq.NewRecord("tickets.dlq", "g", consumed([]byte("order-1"), []byte("{}")), f, deadAt)
+	e, err := dlq.Parse(kafkatest.Delivered(pm, 0, 9))
+
+	require.NoError(t, err)
+	assert.Equal(t, dlq.ReasonOutOfSequence, e.Failure.Reason)
+	assert.Equal(t, &dlq.SequenceMismatch{Expected: 3, Actual: 2}, e.Failure.Sequence)
+
+	plain, err := dlq.Parse(kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", consumed(nil, nil), failure(), deadAt), 0, 1))
+	require.NoError(t, err)
+	assert.Nil(t, plain.Failure.Sequence, "no sequence headers unless the check failed")
+
+	half := kafkatest.Delivered(pm, 0, 9)
+	half.Headers = half.Headers[:len(half.Headers)-1] // actual sequence dropped
+	_, err = dlq.Parse(half)
+	require.ErrorIs(t, err, dlq.ErrMissingHeader)
 }

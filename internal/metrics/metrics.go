@@ -142,8 +142,9 @@ type Consumer struct {
 	Retries prometheus.Counter
 	// DeadLettered counts tickets written to the dead-letter topic, by reason.
 	DeadLettered *prometheus.CounterVec
-	// OrderGaps and OrderRepeats count sequence numbers that skipped ahead
-	// or came again within an order.
+	// OrderGaps counts tickets whose sequence skipped ahead of their order's
+	// next, and tickets dead-lettered in their turn under the continue
+	// policy. OrderRepeats counts copies of published tickets, skipped.
 	OrderGaps    prometheus.Counter
 	OrderRepeats prometheus.Counter
 	// ProcessingDuration observes one ticket from the start of its first
@@ -190,11 +191,11 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 		}, []string{"reason"}),
 		OrderGaps: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: sub, Name: "order_gaps_total",
-			Help: "Tickets whose sequence skipped ahead of the last one seen for their order.",
+			Help: "Tickets whose sequence skipped ahead of their order's next one (dead-lettered as out_of_sequence), and tickets dead-lettered in their turn, which leave a gap in their order's output.",
 		}),
 		OrderRepeats: f.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Subsystem: sub, Name: "order_repeats_total",
-			Help: "Tickets whose sequence was not above the last one seen for their order; they are skipped.",
+			Help: "Copies of a ticket already published for its order (same ticket_id and sequence); they are skipped.",
 		}),
 		ProcessingDuration: f.NewHistogram(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: sub, Name: "processing_duration_seconds",

@@ -101,6 +101,7 @@ func RunConsumer(ctx context.Context, cfg config.Consumer, opts ConsumerOptions,
 			LagInterval:     cfg.LagInterval,
 			MaxMessageBytes: cfg.MaxMessageBytes,
 			FindWritten:     kafka.NewFinder(outClient),
+			ReadRecord:      kafka.NewRecordReader(client),
 		}, group, client, out, opts.Step, m, log.Named("consumer"))
 		if err != nil {
 			return err
