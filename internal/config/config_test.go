@@ -97,6 +97,8 @@ func TestProducerValidation(t *testing.T) {
 		{map[string]string{"KAFKA_TLS_CERT_FILE": "/etc/hostname", "KAFKA_TLS_ENABLED": "true"}, "set both or neither"},
 		{map[string]string{"KAFKA_TLS_CA_FILE": "/etc/hostname"}, "set KAFKA_TLS_ENABLED=true"},
 		{map[string]string{"KAFKA_TLS_ENABLED": "yes please"}, `KAFKA_TLS_ENABLED="yes please": want true or false`},
+		{map[string]string{"TOPIC_PARTITIONS": "4294967297"}, "TOPIC_PARTITIONS=4294967297: must be 1-2147483647"},
+		{map[string]string{"TOPIC_REPLICATION": "40000"}, "TOPIC_REPLICATION=40000: must be 1-32767"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -32,14 +32,15 @@ type Consumer struct {
 	GroupID string
 	// OutputTopic receives the processed tickets (default tickets.processed).
 	OutputTopic string
-	// DLQTopic receives the tickets that cannot be processed (default tickets.dlq).
+	// DLQTopic receives the tickets that cannot be processed (default
+	// tickets.dlq). Topic, OutputTopic and DLQTopic must all differ.
 	DLQTopic string
 	// BalanceStrategy is sticky, roundrobin or range (default sticky).
 	BalanceStrategy string
 	// Workers is how many tickets of one partition are processed at once (default 8).
 	Workers int
 	// MaxInFlight caps the tickets of one partition taken ahead of the oldest
-	// unfinished one (default 1000).
+	// unfinished one; at least Workers (default 1000).
 	MaxInFlight int
 	// RetryMax is how many attempts a ticket gets on transient errors (default 5).
 	RetryMax int
@@ -105,11 +106,19 @@ func (c Consumer) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	// Reading a topic the consumer writes would feed its output back to
+	// itself, and a shared output and dead-letter topic would mix processed
+	// tickets with dead letters.
 	if c.Topic != "" && (c.Topic == c.OutputTopic || c.Topic == c.DLQTopic) {
 		errs = append(errs, fmt.Errorf("KAFKA_TOPIC=%q: must differ from OUTPUT_TOPIC and DLQ_TOPIC", c.Topic))
 	}
+	if c.DLQTopic != "" && c.DLQTopic == c.OutputTopic {
+		errs = append(errs, fmt.Errorf("DLQ_TOPIC=%q: must differ from OUTPUT_TOPIC", c.DLQTopic))
+	}
 	if c.GroupID == "" {
 		errs = append(errs, errors.New("GROUP_ID is empty: want a consumer group id"))
+	} else if err := checkPrintable(c.GroupID); err != nil {
+		errs = append(errs, fmt.Errorf("GROUP_ID=%q: %w", c.GroupID, err))
 	}
 	if !slices.Contains(balanceStrategies, c.BalanceStrategy) {
 		errs = append(errs, fmt.Errorf("BALANCE_STRATEGY=%q: want one of %s", c.BalanceStrategy, strings.Join(balanceStrategies, ", ")))
@@ -119,6 +128,9 @@ func (c Consumer) Validate() error {
 	}
 	if c.MaxInFlight < 1 {
 		errs = append(errs, fmt.Errorf("MAX_IN_FLIGHT=%d: must be >= 1", c.MaxInFlight))
+	} else if c.MaxInFlight < c.Workers {
+		// Fewer tickets taken ahead than workers leaves workers idle for good.
+		errs = append(errs, fmt.Errorf("MAX_IN_FLIGHT=%d: must be >= WORKERS (%d)", c.MaxInFlight, c.Workers))
 	}
 	if c.RetryMax < 1 {
 		errs = append(errs, fmt.Errorf("RETRY_MAX=%d: must be >= 1 (1 means no retry)", c.RetryMax))

@@ -179,6 +179,7 @@ func (c Demo) Consumer(brokers []string) Consumer {
 	k.Service.ShutdownTimeout = c.ShutdownTimeout
 	k.GroupID = "ticket-processor-demo"
 	k.Workers = c.Workers
+	k.MaxInFlight = max(k.MaxInFlight, c.Workers) // the daemon needs MAX_IN_FLIGHT >= WORKERS
 	k.LagInterval = time.Second
 	return k
 }

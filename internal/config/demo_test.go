@@ -90,3 +90,13 @@ func TestDemoReportsEveryProblemAtOnce(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 }
+
+func TestDemoConsumerTakesAsManyInFlightAsWorkers(t *testing.T) {
+	c, err := LoadDemo([]string{"--workers", "1024"}, env(nil))
+	require.NoError(t, err)
+
+	k := c.Consumer([]string{"127.0.0.1:40000"})
+
+	require.NoError(t, k.Validate())
+	assert.Equal(t, 1024, k.MaxInFlight)
+}

@@ -1,13 +1,18 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/IBM/sarama"
 )
@@ -60,10 +65,52 @@ type TLS struct {
 	// CertFile and KeyFile are the client certificate and key, for mutual TLS.
 	CertFile string
 	KeyFile  string
-	// ServerName overrides the name verified in the broker certificate.
+	// ServerName overrides the name verified in the broker certificate: a
+	// host name or an IP address.
 	ServerName string
 	// InsecureSkipVerify disables certificate verification (default false).
 	InsecureSkipVerify bool
+}
+
+// RootCAs returns the certificates of CAFile as a pool, or nil, meaning the
+// system pool, when CAFile is empty. A file that holds no PEM certificate is
+// an error.
+func (t TLS) RootCAs() (*x509.CertPool, error) {
+	if t.CAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(t.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("KAFKA_TLS_CA_FILE=%q: %w", t.CAFile, pathCause(err))
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("KAFKA_TLS_CA_FILE=%q: holds no PEM certificate: want a PEM bundle of CA certificates", t.CAFile)
+	}
+	return pool, nil
+}
+
+// ClientCertificates returns the key pair of CertFile and KeyFile, or none
+// when both are empty.
+func (t TLS) ClientCertificates() ([]tls.Certificate, error) {
+	if t.CertFile == "" && t.KeyFile == "" {
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("KAFKA_TLS_CERT_FILE=%q and KAFKA_TLS_KEY_FILE=%q: want a PEM certificate and its private key: %w",
+			t.CertFile, t.KeyFile, err)
+	}
+	return []tls.Certificate{cert}, nil
+}
+
+// pathCause drops the operation and path from a *fs.PathError, which the
+// caller names already.
+func pathCause(err error) error {
+	if cause := errors.Unwrap(err); cause != nil {
+		return cause
+	}
+	return err
 }
 
 // SASL configures authentication to the brokers.
@@ -110,11 +157,18 @@ func (k Kafka) Validate() error {
 	}
 	if k.ClientID == "" {
 		errs = append(errs, errors.New("KAFKA_CLIENT_ID is empty: want a client id"))
+	} else if err := checkPrintable(k.ClientID); err != nil {
+		errs = append(errs, fmt.Errorf("KAFKA_CLIENT_ID=%q: %w", k.ClientID, err))
 	}
 	if v, err := k.ParsedVersion(); err != nil {
 		errs = append(errs, fmt.Errorf("KAFKA_VERSION=%q: want a Kafka version such as 4.0.0", k.Version))
 	} else if !v.IsAtLeast(sarama.V2_1_0_0) {
 		errs = append(errs, fmt.Errorf("KAFKA_VERSION=%q: want 2.1.0 or later (idempotent, zstd-capable clients)", k.Version))
+	} else if !sarama.MaxVersion.IsAtLeast(v) {
+		// sarama would speak its newest protocol versions to a broker it
+		// knows nothing about; the setting is the oldest broker in the
+		// cluster, so a value above what the client knows is a typo.
+		errs = append(errs, fmt.Errorf("KAFKA_VERSION=%q: want at most %s, the newest version the Kafka client knows", k.Version, sarama.MaxVersion))
 	}
 	if k.DialTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("KAFKA_DIAL_TIMEOUT=%s: must be > 0", k.DialTimeout))
@@ -131,6 +185,7 @@ func (t TLS) validate() []error {
 		{"KAFKA_TLS_CERT_FILE", t.CertFile},
 		{"KAFKA_TLS_KEY_FILE", t.KeyFile},
 	}
+	unreadable := map[string]bool{}
 	for _, f := range files {
 		if f.path == "" {
 			continue
@@ -139,11 +194,36 @@ func (t TLS) validate() []error {
 			errs = append(errs, fmt.Errorf("%s=%q: set KAFKA_TLS_ENABLED=true to use it", f.env, f.path))
 		}
 		if _, err := os.Stat(f.path); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", f.env, f.path, errors.Unwrap(err)))
+			errs = append(errs, fmt.Errorf("%s=%q: %w", f.env, f.path, pathCause(err)))
+			unreadable[f.env] = true
 		}
 	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
+	if t.ServerName != "" {
+		if !t.Enabled {
+			errs = append(errs, fmt.Errorf("KAFKA_TLS_SERVER_NAME=%q: set KAFKA_TLS_ENABLED=true to use it", t.ServerName))
+		}
+		if err := checkHost(t.ServerName); err != nil {
+			errs = append(errs, fmt.Errorf("KAFKA_TLS_SERVER_NAME=%q: %w", t.ServerName, err))
+		}
+	}
+	if t.InsecureSkipVerify && !t.Enabled {
+		errs = append(errs, errors.New("KAFKA_TLS_INSECURE_SKIP_VERIFY=true: set KAFKA_TLS_ENABLED=true to use it"))
+	}
+	// Read the files now, so that one holding the wrong thing is a
+	// configuration error (status 2), not a failure at connect time. A
+	// file already reported as missing is not reported again.
+	if t.CAFile != "" && !unreadable["KAFKA_TLS_CA_FILE"] {
+		if _, err := t.RootCAs(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	switch {
+	case (t.CertFile == "") != (t.KeyFile == ""):
 		errs = append(errs, errors.New("KAFKA_TLS_CERT_FILE and KAFKA_TLS_KEY_FILE: set both or neither"))
+	case t.CertFile != "" && !unreadable["KAFKA_TLS_CERT_FILE"] && !unreadable["KAFKA_TLS_KEY_FILE"]:
+		if _, err := t.ClientCertificates(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errs
 }
@@ -168,8 +248,8 @@ func (s SASL) validate() []error {
 	return errs
 }
 
-// CheckHostPort reports an address that is not host:port with a port in
-// 1-65535.
+// CheckHostPort reports an address that is not host:port with a host name
+// or IP address (IPv6 in brackets) and a port in 1-65535.
 func CheckHostPort(addr string) error {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -178,8 +258,52 @@ func CheckHostPort(addr string) error {
 	if host == "" {
 		return errors.New("host is empty")
 	}
+	if err := checkHost(host); err != nil {
+		return err
+	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return errors.New("port must be 1-65535")
+	}
+	return nil
+}
+
+// checkHost reports a host that is neither an IP address nor a host name:
+// at most 253 bytes of dot-separated labels of 1-63 letters, digits, '-'
+// or '_', with an optional final dot. The underscore is not in the DNS
+// host name rules but is common in container and service names.
+func checkHost(host string) error {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	const want = "want a host name (letters, digits, '-', '_' and '.') or an IP address"
+	name := strings.TrimSuffix(host, ".")
+	if name == "" || len(name) > 253 {
+		return errors.New(want)
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 {
+			return errors.New(want)
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return errors.New(want)
+			}
+		}
+	}
+	return nil
+}
+
+// checkPrintable reports a string that is not valid UTF-8 or holds a
+// character that is not printable, such as a control character, which
+// would end up in the brokers' logs and request metrics.
+func checkPrintable(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("must be valid UTF-8")
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return errors.New("must hold only printable characters (no control characters)")
+		}
 	}
 	return nil
 }

@@ -110,11 +110,12 @@ func (c Producer) Validate() error {
 	if err := CheckTopic("KAFKA_TOPIC", c.Topic); err != nil {
 		errs = append(errs, err)
 	}
-	if c.TopicPartitions < 1 {
-		errs = append(errs, fmt.Errorf("TOPIC_PARTITIONS=%d: must be >= 1", c.TopicPartitions))
+	// Kafka counts partitions in an int32 and replicas in an int16.
+	if c.TopicPartitions < 1 || c.TopicPartitions > math.MaxInt32 {
+		errs = append(errs, fmt.Errorf("TOPIC_PARTITIONS=%d: must be 1-%d", c.TopicPartitions, math.MaxInt32))
 	}
 	if c.TopicReplication < 1 || c.TopicReplication > math.MaxInt16 {
-		errs = append(errs, fmt.Errorf("TOPIC_REPLICATION=%d: must be >= 1", c.TopicReplication))
+		errs = append(errs, fmt.Errorf("TOPIC_REPLICATION=%d: must be 1-%d", c.TopicReplication, math.MaxInt16))
 	}
 	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
 		errs = append(errs, fmt.Errorf("RATE=%g: must be a finite number >= 0 (0 means unthrottled)", c.Rate))

@@ -2,10 +2,8 @@ package kafka
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -191,24 +189,16 @@ func newTLSConfig(t config.TLS) (*tls.Config, error) {
 		ServerName:         t.ServerName,
 		InsecureSkipVerify: t.InsecureSkipVerify, //nolint:gosec // off by default, an explicit operator choice
 	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("KAFKA_TLS_CA_FILE=%q: no PEM certificate found", t.CAFile)
-		}
-		tc.RootCAs = pool
+	pool, err := t.RootCAs()
+	if err != nil {
+		return nil, err
 	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("KAFKA_TLS_CERT_FILE/KAFKA_TLS_KEY_FILE: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
+	tc.RootCAs = pool
+	certs, err := t.ClientCertificates()
+	if err != nil {
+		return nil, err
 	}
+	tc.Certificates = certs
 	return tc, nil
 }
 
