@@ -102,8 +102,14 @@ func TestKafkaValidation(t *testing.T) {
 			`KAFKA_TLS_CERT_FILE="` + files.empty + `" and KAFKA_TLS_KEY_FILE="` + files.key + `": want a PEM certificate and its private key`},
 	}
 	loaders := map[string]func([]string, func(string) (string, bool)) error{
-		"producer": func(args []string, lookup func(string) (string, bool)) error { _, err := LoadProducer(args, lookup); return err },
-		"consumer": func(args []string, lookup func(string) (string, bool)) error { _, err := LoadConsumer(args, lookup); return err },
+		"producer": func(args []string, lookup func(string) (string, bool)) error {
+			_, err := LoadProducer(args, lookup)
+			return err
+		},
+		"consumer": func(args []string, lookup func(string) (string, bool)) error {
+			_, err := LoadConsumer(args, lookup)
+			return err
+		},
 	}
 	for _, tt := range tests {
 		for name, load := range loaders {
