@@ -58,6 +58,8 @@ func (o Options) validate() error {
 	}
 	if err := o.Retry.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("consumer: %w", err))
+	} else if o.Retry.MaxAttempts < 1 {
+		errs = append(errs, errors.New("consumer: a ticket needs at least one attempt (Retry.MaxAttempts >= 1)"))
 	}
 	if o.OrderPolicy != config.OrderPolicyContinue && o.OrderPolicy != config.OrderPolicyPark {
 		errs = append(errs, fmt.Errorf("consumer: OrderPolicy %q unknown", o.OrderPolicy))
@@ -145,22 +147,27 @@ func (c *Consumer) Run(ctx context.Context) error {
 	g.Go(func() error {
 		defer cancel()
 		defer c.setMember(false)
-		backoff := retry.NewBackoff(time.Second, 30*time.Second)
-		for {
-			err := c.group.Consume(ctx, []string{c.opts.Topic}, handler{c})
-			switch {
-			case errors.Is(err, sarama.ErrClosedConsumerGroup), ctx.Err() != nil:
-				return nil
-			case err != nil:
-				c.setMember(false)
-				c.log.Warn("group session failed; joining again", zap.Duration("backoff", backoff.Next()), zap.Error(err))
-				if backoff.Wait(ctx) != nil {
+		// Each session ends with a rebalance, and Consume is called again;
+		// a failed one is retried with backoff, from 1 s again once a
+		// session has run.
+		for ctx.Err() == nil {
+			closed := false
+			err := retry.Do(ctx, retry.Until(time.Second, 30*time.Second), func(ctx context.Context, _ int) error {
+				err := c.group.Consume(ctx, []string{c.opts.Topic}, handler{c})
+				if errors.Is(err, sarama.ErrClosedConsumerGroup) {
+					closed = true
 					return nil
 				}
-			default:
-				backoff.Reset()
+				return err
+			}, func(_ int, err error, delay time.Duration) {
+				c.setMember(false)
+				c.log.Warn("group session failed; joining again", zap.Duration("backoff", delay), zap.Error(err))
+			})
+			if closed || err != nil {
+				return nil // closed, or ctx ended
 			}
 		}
+		return nil
 	})
 	return g.Wait()
 }

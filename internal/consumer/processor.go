@@ -212,26 +212,29 @@ func (p *processor) verifyReplay(ctx context.Context, msg *sarama.ConsumerMessag
 		p.log.Warn("replay names itself or a later record; checked as a new ticket", fields...)
 		return false, nil
 	}
-	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
-	for {
-		original, err := p.opts.ReadRecord(ctx, origin.Topic, origin.Partition, origin.Offset)
-		switch {
-		case err == nil:
-			if !sameRecord(original, msg) {
-				p.log.Warn("replay differs from the record it names; checked as a new ticket", fields...)
-				return false, nil
-			}
-			return true, nil
-		case errors.Is(err, kafka.ErrNoRecord):
+	var original *sarama.ConsumerMessage
+	err := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
+		var err error
+		original, err = p.opts.ReadRecord(ctx, origin.Topic, origin.Partition, origin.Offset)
+		if errors.Is(err, kafka.ErrNoRecord) {
 			p.log.Warn("replay's original record is gone; checked as a new ticket", append(fields, zap.Error(err))...)
-			return false, nil
+			return nil
 		}
+		return err
+	}, func(_ int, err error, delay time.Duration) {
 		p.log.Warn("cannot read a replay's original record; retrying",
-			append(fields, zap.Duration("backoff", backoff.Next()), zap.Error(err))...)
-		if backoff.Wait(ctx) != nil {
-			return false, errAbandoned
-		}
+			append(fields, zap.Duration("backoff", delay), zap.Error(err))...)
+	})
+	switch {
+	case err != nil:
+		return false, errAbandoned
+	case original == nil:
+		return false, nil // gone
+	case !sameRecord(original, msg):
+		p.log.Warn("replay differs from the record it names; checked as a new ticket", fields...)
+		return false, nil
 	}
+	return true, nil
 }
 
 // sameRecord reports whether a and b have the same key, value and non-dlq
@@ -275,36 +278,47 @@ func (p *processor) processedRecord(t models.Ticket, status models.OrderStatus) 
 // attempts, except those retrying cannot cure, which are permanent.
 func (p *processor) publish(ctx context.Context, o *outgoing) error {
 	var (
-		backoff *retry.Backoff
+		err     error // of the last send
 		waiting time.Time
 	)
-	for {
-		err := p.send(ctx, o)
+	waitErr := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
+		err = p.send(ctx, o)
 		if err == nil {
-			if !waiting.IsZero() {
-				p.log.Info("ticket published after waiting for Kafka",
-					append(o.logFields(), zap.Duration("waited", p.now().Sub(waiting)))...)
-			}
 			return nil
 		}
 		reason := kafka.ErrorReason(err)
 		p.m.PublishErrors.WithLabelValues(o.msg.Topic, reason).Inc()
 		err = fmt.Errorf("publish to %s: %w", o.msg.Topic, err)
-		if reason == kafka.ReasonTooLarge {
-			return retry.Permanent(err)
-		}
 		if reason != kafka.ReasonUnavailable {
-			return err
+			return nil // not a wait: the ticket's own attempts decide
 		}
-		if backoff == nil {
-			backoff, waiting = retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay), p.now()
+		return err
+	}, func(attempt int, err error, _ time.Duration) {
+		if attempt == 1 {
+			waiting = p.now()
 			p.log.Warn("Kafka unavailable; the ticket waits for it without spending an attempt",
 				append(o.logFields(), zap.Error(err))...)
 		}
-		if backoff.Wait(ctx) != nil {
-			return context.Cause(ctx)
+	})
+	switch {
+	case waitErr != nil:
+		return context.Cause(ctx)
+	case err == nil:
+		if !waiting.IsZero() {
+			p.log.Info("ticket published after waiting for Kafka",
+				append(o.logFields(), zap.Duration("waited", p.now().Sub(waiting)))...)
 		}
+		return nil
+	case kafka.ErrorReason(err) == kafka.ReasonTooLarge:
+		return retry.Permanent(err)
 	}
+	return err
+}
+
+// untilKafka paces the waits for a Kafka that cannot be reached: the
+// retry policy's backoff, with no limit on attempts.
+func (p *processor) untilKafka() retry.Policy {
+	return retry.Until(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
 }
 
 // outgoing is a record on its way to Kafka: the result or the dead letter
@@ -355,19 +369,19 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
 	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now()), in: msg}
-	backoff := retry.NewBackoff(p.opts.Retry.Base, p.opts.Retry.MaxDelay)
-	for {
+	err := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
 		err := p.send(ctx, record)
-		if err == nil {
-			break
+		if err != nil {
+			p.m.PublishErrors.WithLabelValues(p.opts.DLQTopic, kafka.ErrorReason(err)).Inc()
 		}
-		p.m.PublishErrors.WithLabelValues(p.opts.DLQTopic, kafka.ErrorReason(err)).Inc()
+		return err
+	}, func(_ int, err error, delay time.Duration) {
 		p.log.Error("dead-letter publish failed; retrying", zap.String("topic", p.opts.DLQTopic),
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
-			zap.Duration("backoff", backoff.Next()), zap.Error(err))
-		if backoff.Wait(ctx) != nil {
-			return errAbandoned
-		}
+			zap.Duration("backoff", delay), zap.Error(err))
+	})
+	if err != nil {
+		return errAbandoned
 	}
 	p.m.DeadLettered.WithLabelValues(f.Reason).Inc()
 	p.log.Warn("ticket dead-lettered", zap.String("order_id", string(msg.Key)),

@@ -41,17 +41,11 @@ func EnsureTopic(admin sarama.ClusterAdmin, topic string, partitions int32, repl
 // exponential backoff (1s to 15s) until it succeeds or ctx ends: the
 // consumer may start before anything has created its input topic.
 func WaitForConsumerTopics(ctx context.Context, client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
-	backoff := retry.NewBackoff(time.Second, 15*time.Second)
-	for {
-		err := EnsureConsumerTopics(client, input, output, deadLetter, log)
-		if err == nil {
-			return nil
-		}
-		log.Warn("topics not ready; retrying", zap.Duration("backoff", backoff.Next()), zap.Error(err))
-		if backoff.Wait(ctx) != nil {
-			return err
-		}
-	}
+	return retry.Do(ctx, retry.Until(time.Second, 15*time.Second), func(context.Context, int) error {
+		return EnsureConsumerTopics(client, input, output, deadLetter, log)
+	}, func(_ int, err error, delay time.Duration) {
+		log.Warn("topics not ready; retrying", zap.Duration("backoff", delay), zap.Error(err))
+	})
 }
 
 // EnsureConsumerTopics creates the consumer's output and dead-letter

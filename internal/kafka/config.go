@@ -10,6 +10,7 @@ import (
 	"github.com/xdg-go/scram"
 
 	"ticket-processor/internal/config"
+	"ticket-processor/internal/retry"
 )
 
 // NewProducerConfig turns the producer's configuration into a validated
@@ -145,25 +146,13 @@ func setProducer(sc *sarama.Config, p producerSettings) error {
 	sc.Producer.Timeout = p.timeout
 	sc.Producer.MaxMessageBytes = p.maxMessageBytes
 	sc.Producer.Retry.Max = p.retryMax
-	sc.Producer.Retry.BackoffFunc = ExponentialBackoff(p.retryBackoff, p.retryMaxBackoff)
+	sc.Producer.Retry.BackoffFunc = retry.Until(p.retryBackoff, p.retryMaxBackoff).SaramaBackoff()
 	codec, err := compressionCodec(p.compression)
 	if err != nil {
 		return err
 	}
 	sc.Producer.Compression = codec
 	return nil
-}
-
-// ExponentialBackoff returns a sarama backoff function that doubles from
-// base on each retry and never exceeds ceiling.
-func ExponentialBackoff(base, ceiling time.Duration) func(retries, maxRetries int) time.Duration {
-	return func(retries, _ int) time.Duration {
-		d := base
-		for i := 1; i < retries && d < ceiling; i++ {
-			d *= 2
-		}
-		return min(d, ceiling)
-	}
 }
 
 func compressionCodec(name string) (sarama.CompressionCodec, error) {

@@ -241,8 +241,8 @@ func (p *Producer) send(ctx context.Context, queue <-chan *sarama.ProducerMessag
 	}
 }
 
-// deliver sends batch until every ticket in it is acknowledged, resending
-// the failed ones with capped exponential backoff. A batch holds at most
+// deliver sends batch until every ticket in it is acknowledged or ctx
+// ends, resending the failed ones with capped exponential backoff. A batch holds at most
 // one ticket per order, so resending a failed ticket can never put it
 // behind a later ticket of its own order.
 //
@@ -258,51 +258,48 @@ func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage)
 		m.Timestamp = now
 	}
 	pending := batch
-	backoff := retry.NewBackoff(p.opts.RetryBackoff, p.opts.RetryMaxBackoff)
-	for {
+	return retry.Do(ctx, retry.Until(p.opts.RetryBackoff, p.opts.RetryMaxBackoff), func(ctx context.Context, attempt int) error {
+		if attempt > 1 {
+			left, err := p.unwritten(ctx, pending)
+			if err != nil {
+				return err
+			}
+			if pending = left; len(pending) == 0 {
+				return nil
+			}
+		}
 		err := p.sendOnce(pending)
-		if err == nil {
-			return nil
+		if err != nil {
+			pending = failed(pending, err)
 		}
-		if pending, err = p.unwritten(ctx, failed(pending, err), backoff); err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-	}
+		return err
+	}, nil)
 }
 
-// unwritten waits out backoff, then returns the tickets of pending that the
-// topic does not hold, in their order. It asks again, after another
-// backoff, until the broker answers or ctx ends.
-func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMessage, backoff *retry.Backoff) ([]*sarama.ProducerMessage, error) {
-	for {
-		if backoff.Wait(ctx) != nil {
-			return nil, context.Cause(ctx)
+// unwritten returns the tickets of pending that the topic does not hold,
+// in their order, or an error when the broker cannot tell yet.
+func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMessage) ([]*sarama.ProducerMessage, error) {
+	written, err := p.opts.FindWritten(ctx, pending)
+	if err != nil {
+		if suppressed, ok := p.health.shouldLog(); ok {
+			p.log.Warn("cannot tell yet whether failed tickets were written; asking again",
+				zap.Int("tickets", len(pending)), zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
 		}
-		written, err := p.opts.FindWritten(ctx, pending)
-		if err != nil {
-			if suppressed, ok := p.health.shouldLog(); ok {
-				p.log.Warn("cannot tell yet whether failed tickets were written; asking again",
-					zap.Int("tickets", len(pending)), zap.Int("suppressed_since_last_log", suppressed), zap.Error(err))
-			}
-			continue
-		}
-		left := make([]*sarama.ProducerMessage, 0, len(pending))
-		for _, m := range pending {
-			if !written[m] {
-				left = append(left, m)
-			}
-		}
-		if n := len(pending) - len(left); n > 0 {
-			p.acknowledged(n)
-			p.m.FoundWritten.Add(float64(n))
-			p.log.Info("failed tickets were written all the same; they are not sent again",
-				zap.Int("found", n), zap.Int("resent", len(left)))
-		}
-		return left, nil
+		return nil, err
 	}
+	left := make([]*sarama.ProducerMessage, 0, len(pending))
+	for _, m := range pending {
+		if !written[m] {
+			left = append(left, m)
+		}
+	}
+	if n := len(pending) - len(left); n > 0 {
+		p.acknowledged(n)
+		p.m.FoundWritten.Add(float64(n))
+		p.log.Info("failed tickets were written all the same; they are not sent again",
+			zap.Int("found", n), zap.Int("resent", len(left)))
+	}
+	return left, nil
 }
 
 // sendOnce hands msgs to Kafka once and accounts for the outcome.

@@ -1,6 +1,9 @@
 // Package retry runs an operation again after transient failures, with
-// capped exponential backoff and full jitter, and tells transient failures
-// from permanent ones by type.
+// capped exponential backoff, and tells transient failures from permanent
+// ones by type. It is the project's one way to wait and retry: a bounded
+// number of attempts with full jitter, or until the operation succeeds or
+// the context ends ([Until]), and sarama's retry backoff
+// ([Policy.SaramaBackoff]).
 //
 // # Classifying errors
 //
@@ -21,8 +24,9 @@
 //     error (errors.Is(err, context.Canceled) or context.DeadlineExceeded)
 //     and never a *Failure, so a caller that shuts down does not mistake
 //     an interrupted ticket for a failed one.
-//  4. Policy.MaxAttempts attempts have failed: Do returns a [*Failure] with
-//     Class [ClassTransient] that matches [ErrExhausted].
+//  4. Policy.MaxAttempts attempts have failed (never, when MaxAttempts is
+//     0): Do returns a [*Failure] with Class [ClassTransient] that matches
+//     [ErrExhausted].
 //  5. Otherwise it waits [Policy.Delay] (interruptible by the context) and
 //     tries again.
 //
@@ -33,5 +37,6 @@
 //
 // The wait after n failed attempts is drawn uniformly from
 // [0, min(MaxDelay, Base·2^(n-1))] ("full jitter"), so clients that failed
-// together do not retry together.
+// together do not retry together. With [NoJitter], the shape [Until]
+// returns, it is that ceiling itself.
 package retry

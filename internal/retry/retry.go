@@ -14,20 +14,48 @@ import (
 // [Policy.Validate] returns.
 var ErrInvalidPolicy = errors.New("invalid retry policy")
 
-// Policy says how often and how patiently an operation is retried.
+// Policy says how often and how patiently an operation is retried. One type
+// covers both shapes this project needs:
+//
+//   - a bounded number of attempts with full jitter, for work that is given
+//     up (dead-lettered) when the attempts run out: MaxAttempts > 0;
+//   - retrying until the operation succeeds or the context ends, with a
+//     capped backoff, for waiting on Kafka: MaxAttempts 0, built by [Until].
 type Policy struct {
 	// MaxAttempts is the total number of attempts, the first one included;
-	// >= 1, and 1 means no retry.
+	// 1 means no retry, and 0 means no limit (until success, a permanent
+	// error or the end of the context).
 	MaxAttempts int
-	// Base is the upper bound of the wait after the first failed attempt;
-	// the bound doubles after each further failure. Must be > 0.
+	// Base is the wait after the first failed attempt (its upper bound with
+	// FullJitter); it doubles after each further failure. Must be > 0.
 	Base time.Duration
-	// MaxDelay caps the bound on the wait; must be >= Base.
+	// MaxDelay caps the wait; must be >= Base.
 	MaxDelay time.Duration
+	// Jitter says how each wait is drawn below its ceiling (default
+	// FullJitter).
+	Jitter Jitter
 	// Rand returns a number in [0, 1) and draws the jitter. Nil uses
 	// math/rand/v2's Float64. A Policy shared between goroutines needs a
 	// Rand that is safe for concurrent use.
 	Rand func() float64
+}
+
+// Jitter says how a wait is drawn below its ceiling.
+type Jitter int
+
+const (
+	// FullJitter draws each wait uniformly from [0, ceiling], so that
+	// clients that failed together do not retry together.
+	FullJitter Jitter = iota
+	// NoJitter waits the ceiling itself: Base, then twice that, up to
+	// MaxDelay.
+	NoJitter
+)
+
+// Until returns the policy that retries until success or the end of the
+// context, waiting base, then twice as long each time, up to max.
+func Until(base, max time.Duration) Policy {
+	return Policy{Base: base, MaxDelay: max, Jitter: NoJitter}
 }
 
 // Validate reports every invalid field of p as one error matching
@@ -35,8 +63,8 @@ type Policy struct {
 // allowed.
 func (p Policy) Validate() error {
 	var problems []string
-	if p.MaxAttempts < 1 {
-		problems = append(problems, fmt.Sprintf("MaxAttempts = %d: must be >= 1 (1 means no retry)", p.MaxAttempts))
+	if p.MaxAttempts < 0 {
+		problems = append(problems, fmt.Sprintf("MaxAttempts = %d: must be >= 0 (0 means no limit, 1 no retry)", p.MaxAttempts))
 	}
 	if p.Base <= 0 {
 		problems = append(problems, fmt.Sprintf("Base = %s: must be > 0", p.Base))
@@ -69,13 +97,13 @@ func (p Policy) Ceiling(failedAttempts int) time.Duration {
 	return min(ceiling, p.MaxDelay)
 }
 
-// Delay returns the full-jitter wait before the next attempt after
-// failedAttempts failed attempts: a uniform draw from [0, Ceiling], both
-// ends included.
+// Delay returns the wait before the next attempt after failedAttempts
+// failed attempts: with FullJitter a uniform draw from [0, Ceiling], both
+// ends included; with NoJitter the Ceiling itself.
 func (p Policy) Delay(failedAttempts int) time.Duration {
 	ceiling := p.Ceiling(failedAttempts)
-	if ceiling <= 0 {
-		return 0
+	if ceiling <= 0 || p.Jitter == NoJitter {
+		return ceiling
 	}
 	draw := rand.Float64
 	if p.Rand != nil {
@@ -90,16 +118,20 @@ func (p Policy) Delay(failedAttempts int) time.Duration {
 	return min(time.Duration(r*float64(ceiling+1)), ceiling)
 }
 
+// SaramaBackoff returns p's waits as a sarama retry backoff function
+// (Producer.Retry.BackoffFunc and the like), whose retries count from 1.
+func (p Policy) SaramaBackoff() func(retries, maxRetries int) time.Duration {
+	return func(retries, _ int) time.Duration { return p.Delay(retries) }
+}
+
 // Do calls fn, with the attempt number starting at 1, until it succeeds,
-// returns a permanent error, has been called p.MaxAttempts times, or ctx
-// ends; see the package documentation for what it returns in each case.
-// Before each wait it calls onRetry (when not nil) with the number of the
-// attempt that failed, its error and the wait. The wait is cut short when
-// ctx ends. An invalid p is reported at once, without calling fn.
+// returns a permanent error, has been called p.MaxAttempts times (never,
+// when MaxAttempts is 0), or ctx ends; see the package documentation for
+// what it returns in each case. Before each wait it calls onRetry (when not
+// nil) with the number of the attempt that failed, its error and the wait.
+// The wait is cut short when ctx ends. p must be valid (see
+// [Policy.Validate]): Do does not check it again on every call.
 func Do(ctx context.Context, p Policy, fn func(ctx context.Context, attempt int) error, onRetry func(attempt int, err error, delay time.Duration)) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
 	var first time.Time
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -119,7 +151,7 @@ func Do(ctx context.Context, p Policy, fn func(ctx context.Context, attempt int)
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return interrupted(ctxErr, attempt, err)
 		}
-		if attempt >= p.MaxAttempts {
+		if p.MaxAttempts > 0 && attempt >= p.MaxAttempts {
 			return &Failure{Class: ClassTransient, Attempts: attempt, First: first, Last: now, Err: err}
 		}
 		delay := p.Delay(attempt)

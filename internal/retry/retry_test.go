@@ -30,14 +30,15 @@ func TestPolicyValidate(t *testing.T) {
 		wantMsg string
 	}{
 		{"valid", retry.Policy{MaxAttempts: 1, Base: time.Millisecond, MaxDelay: time.Millisecond}, ""},
-		{"zero attempts", retry.Policy{MaxAttempts: 0, Base: time.Millisecond, MaxDelay: time.Second},
-			"invalid retry policy: MaxAttempts = 0: must be >= 1 (1 means no retry)"},
+		{"no limit", retry.Policy{MaxAttempts: 0, Base: time.Millisecond, MaxDelay: time.Second}, ""},
+		{"negative attempts", retry.Policy{MaxAttempts: -2, Base: time.Millisecond, MaxDelay: time.Second},
+			"invalid retry policy: MaxAttempts = -2: must be >= 0 (0 means no limit, 1 no retry)"},
 		{"zero base", retry.Policy{MaxAttempts: 3, Base: 0, MaxDelay: time.Second},
 			"invalid retry policy: Base = 0s: must be > 0"},
 		{"max below base", retry.Policy{MaxAttempts: 3, Base: time.Second, MaxDelay: time.Millisecond},
 			"invalid retry policy: MaxDelay = 1ms: must be >= Base (1s)"},
 		{"every field named", retry.Policy{MaxAttempts: -1, Base: -time.Second, MaxDelay: -2 * time.Second},
-			"invalid retry policy: MaxAttempts = -1: must be >= 1 (1 means no retry)\n" +
+			"invalid retry policy: MaxAttempts = -1: must be >= 0 (0 means no limit, 1 no retry)\n" +
 				"Base = -1s: must be > 0\n" +
 				"MaxDelay = -2s: must be >= Base (-1s)"},
 	}
@@ -365,15 +366,52 @@ func TestDoPermanentWinsOverEndedContext(t *testing.T) {
 	assert.Equal(t, retry.ClassPermanent, f.Class)
 }
 
-func TestDoRejectsInvalidPolicy(t *testing.T) {
-	called := false
-	err := retry.Do(context.Background(), retry.Policy{}, func(context.Context, int) error {
-		called = true
-		return nil
-	}, nil)
+func TestUntilRetriesWithoutLimitAndWithoutJitter(t *testing.T) {
+	p := retry.Until(time.Millisecond, 4*time.Millisecond)
+	require.NoError(t, p.Validate())
+	assert.Equal(t, []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 4 * time.Millisecond},
+		[]time.Duration{p.Delay(1), p.Delay(2), p.Delay(3), p.Delay(4)})
 
-	require.ErrorIs(t, err, retry.ErrInvalidPolicy)
-	assert.False(t, called)
+	calls := 0
+	var waits []time.Duration
+	err := retry.Do(context.Background(), p, func(context.Context, int) error {
+		calls++
+		if calls < 40 {
+			return errors.New("broker not reachable")
+		}
+		return nil
+	}, func(_ int, _ error, d time.Duration) { waits = append(waits, d) })
+
+	require.NoError(t, err, "no attempt limit: it goes on until the operation succeeds")
+	assert.Equal(t, 40, calls)
+	assert.Len(t, waits, 39)
+}
+
+func TestUntilEndsWithContextOrPermanentError(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	err := retry.Do(ctx, retry.Until(time.Millisecond, time.Millisecond), func(_ context.Context, attempt int) error {
+		if attempt == 5 {
+			cancel()
+		}
+		return errors.New("still down")
+	}, nil)
+	require.ErrorIs(t, err, context.Canceled)
+	var f *retry.Failure
+	assert.False(t, errors.As(err, &f), "an ended wait is not a failure")
+
+	err = retry.Do(context.Background(), retry.Until(time.Millisecond, time.Millisecond), func(context.Context, int) error {
+		return retry.Permanent(errors.New("rejected"))
+	}, nil)
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, retry.ClassPermanent, f.Class)
+}
+
+func TestSaramaBackoff(t *testing.T) {
+	backoff := retry.Until(100*time.Millisecond, 2*time.Second).SaramaBackoff()
+	assert.Equal(t, 100*time.Millisecond, backoff(1, 30))
+	assert.Equal(t, 200*time.Millisecond, backoff(2, 30))
+	assert.Equal(t, 2*time.Second, backoff(10, 30))
+	assert.Equal(t, 2*time.Second, backoff(1000, 30), "no overflow")
 }
 
 func TestFailureError(t *testing.T) {
