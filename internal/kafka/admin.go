@@ -48,10 +48,6 @@ func WaitForConsumerTopics(ctx context.Context, client sarama.Client, input, out
 	})
 }
 
-// EnsureConsumerTopics creates the consumer's output and dead-letter
-// topics when they are missing, with the input topic's partition count and
-// replication factor; the dead-letter topic gets a max.message.bytes of
-// DeadLetterMaxBytes. It fails while the input topic does not exist.
 // EnsureProducerTopic creates the producer's topic with partitions and
 // replication when it is missing, and logs when it did.
 func EnsureProducerTopic(client sarama.Client, topic string, partitions int32, replication int16, log *zap.Logger) error {
@@ -70,7 +66,11 @@ func EnsureProducerTopic(client sarama.Client, topic string, partitions int32, r
 	return nil
 }
 
-// Each topic it creates is logged.
+// EnsureConsumerTopics creates the consumer's output and dead-letter
+// topics when they are missing, with the input topic's partition count and
+// replication factor; the dead-letter topic gets a max.message.bytes of
+// DeadLetterMaxBytes. It fails while the input topic does not exist. Each
+// topic it creates is logged.
 func EnsureConsumerTopics(client sarama.Client, input, output, deadLetter string, log *zap.Logger) error {
 	admin, err := sarama.NewClusterAdminFromClient(client)
 	if err != nil {
