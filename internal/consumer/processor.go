@@ -64,7 +64,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		err := fmt.Errorf("%w: %d bytes, limit %d", models.ErrTooLarge, len(msg.Value), p.opts.MaxMessageBytes)
 		return p.deadLetter(ctx, msg, permanentFailure(err, start, p.now()))
 	}
-	t, err := models.Decode(msg.Value)
+	t, err := models.DecodeAt(msg.Value, start) // created_at is judged by the consumer's clock
 	if err == nil && string(msg.Key) != t.OrderID {
 		err = &models.ValidationError{Fields: []models.FieldError{{
 			Field: "order_id", Reason: fmt.Sprintf("differs from the record key %q", msg.Key),

@@ -11,18 +11,23 @@ import (
 )
 
 // field describes one JSON key of a record of type T: how to decode its raw
-// value into the record, and how to check the decoded value. Both return ""
+// value into the record, and how to check the decoded value. Each returns ""
 // when the field is fine and a [FieldError] reason otherwise.
 type field[T any] struct {
 	key    string
 	decode func(raw json.RawMessage, v *T) string
 	check  func(v *T) string
+	// checkAt, when not nil, checks the value against the reader's clock.
+	// Only decoding applies it: whether a value can be encoded does not
+	// depend on when.
+	checkAt func(v *T, now time.Time) string
 }
 
 // decodeFields decodes and checks every field of v from obj, appending one
 // FieldError per absent, mistyped or invalid field to errs. A field whose
-// decoding fails is not checked, so each field is reported once.
-func decodeFields[T any](obj map[string]json.RawMessage, v *T, fields []field[T], errs []FieldError) []FieldError {
+// decoding fails is not checked, so each field is reported once. The
+// checkAt functions run against now, unless now is zero.
+func decodeFields[T any](obj map[string]json.RawMessage, v *T, fields []field[T], now time.Time, errs []FieldError) []FieldError {
 	for _, f := range fields {
 		raw, ok := obj[f.key]
 		var reason string
@@ -30,6 +35,9 @@ func decodeFields[T any](obj map[string]json.RawMessage, v *T, fields []field[T]
 			reason = reasonMissing
 		} else if reason = f.decode(raw, v); reason == "" {
 			reason = f.check(v)
+		}
+		if reason == "" && f.checkAt != nil && !now.IsZero() {
+			reason = f.checkAt(v, now)
 		}
 		if reason != "" {
 			errs = append(errs, FieldError{Field: f.key, Reason: reason})
@@ -49,8 +57,9 @@ func checkFields[T any](v *T, fields []field[T], errs []FieldError) []FieldError
 	return errs
 }
 
-// parseObject enforces the size limit, UTF-8 and JSON syntax, and splits a
-// top-level JSON object into its raw member values.
+// parseObject enforces the size limit, UTF-8 and JSON syntax, rejects a key
+// repeated in one object, and splits a top-level JSON object into its raw
+// member values.
 func parseObject(data []byte) (map[string]json.RawMessage, error) {
 	if len(data) > MaxEncodedSize {
 		return nil, &DecodeError{Size: len(data), Offset: -1,
@@ -78,7 +87,108 @@ func parseObject(data []byte) (map[string]json.RawMessage, error) {
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return nil, malformedJSON(len(data), err)
 	}
+	// encoding/json keeps the last of two equal keys; readers that keep the
+	// first would see another ticket, so a repeated key is malformed.
+	if key, off, ok := duplicateKey(data); ok {
+		return nil, malformed(len(data), int64(off), "duplicate key %s at byte %d", quote(key), off)
+	}
 	return obj, nil
+}
+
+// duplicateKey returns the first key that appears a second time in one
+// object of data, at any depth, and the offset of that second appearance.
+// Keys are compared after unescaping, as encoding/json compares them, so
+// "a" and "\u0061" are the same key. data must be valid JSON.
+func duplicateKey(data []byte) (string, int, bool) {
+	// objectKeys holds the keys of one open object: a short list searched
+	// in place, and a set once the object has more than listedKeys keys, so
+	// that a huge object costs linear time.
+	type objectKeys struct {
+		list [][]byte
+		set  map[string]struct{}
+	}
+	const listedKeys = 16
+	type frame struct {
+		object  bool
+		wantKey bool // the next string in this object is a key
+		keys    objectKeys
+	}
+	var stack []frame
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{':
+			stack = append(stack, frame{object: true, wantKey: true})
+		case '[':
+			stack = append(stack, frame{})
+		case '}', ']':
+			stack = stack[:len(stack)-1]
+		case ',':
+			if top := &stack[len(stack)-1]; top.object {
+				top.wantKey = true
+			}
+		case '"':
+			end := stringEnd(data, i)
+			if n := len(stack); n > 0 && stack[n-1].wantKey {
+				top := &stack[n-1]
+				top.wantKey = false
+				key := unquoteKey(data[i : end+1])
+				keys := &top.keys
+				switch {
+				case keys.set != nil:
+					if _, dup := keys.set[string(key)]; dup {
+						return string(key), i, true
+					}
+					keys.set[string(key)] = struct{}{}
+				default:
+					for _, k := range keys.list {
+						if bytes.Equal(k, key) {
+							return string(key), i, true
+						}
+					}
+					if keys.list == nil {
+						keys.list = make([][]byte, 0, listedKeys+1)
+					}
+					keys.list = append(keys.list, key)
+					if len(keys.list) > listedKeys {
+						keys.set = make(map[string]struct{}, 2*listedKeys)
+						for _, k := range keys.list {
+							keys.set[string(k)] = struct{}{}
+						}
+						keys.list = nil
+					}
+				}
+			}
+			i = end
+		}
+	}
+	return "", 0, false
+}
+
+// stringEnd returns the offset of the quote that closes the JSON string
+// opening at data[start].
+func stringEnd(data []byte, start int) int {
+	for i := start + 1; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++ // the escaped byte cannot close the string
+		case '"':
+			return i
+		}
+	}
+	return len(data) - 1
+}
+
+// unquoteKey returns the text of a quoted JSON key, unescaped.
+func unquoteKey(quoted []byte) []byte {
+	inner := quoted[1 : len(quoted)-1]
+	if bytes.IndexByte(inner, '\\') < 0 {
+		return inner
+	}
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return inner // cannot happen: data is valid JSON
+	}
+	return []byte(s)
 }
 
 // malformed returns a *DecodeError for an input of size bytes that matches

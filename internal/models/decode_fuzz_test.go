@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -11,9 +12,11 @@ import (
 	"ticket-processor/internal/models"
 )
 
-// FuzzDecode checks that Decode never panics, that every error it returns is
-// a *DecodeError matching ErrInvalidTicket with a known metric reason, and
-// that every ticket it accepts re-encodes and decodes to the same value.
+// FuzzDecode checks that DecodeAt never panics, that every error it returns
+// is a *DecodeError matching ErrInvalidTicket with a known metric reason,
+// that every ticket it accepts is within MaxClockSkew of the clock, and
+// that it re-encodes and decodes to the same value. The clock is fixed, so
+// that whatever the fuzzer finds repeats.
 //
 // The seeds below and the files in testdata/fuzz/FuzzDecode run with every
 // plain `go test`; run the fuzzer itself with
@@ -49,13 +52,20 @@ func FuzzDecode(f *testing.F) {
 		"\xff\xfe",
 		"{\"order_id\":\"\xc3\x28\"}",
 		strings.Repeat("[", 20000),
+		strings.Replace(validWire, `"amount":4999`, `"amount":4999,"amount":1`, 1),
+		strings.Replace(validWire, "{", `{"meta":{"a":[{"b":1,"b\u0000":2,"b":3}]},`, 1),
+		strings.Replace(validWire, "2025-03-14T15:09:26.535897932Z", "2025-03-14T15:19:26Z", 1),
+		`{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f"}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 
+	// Five minutes after validWire's created_at: the seed ten minutes
+	// ahead of it is refused, one at the edge of the skew is not.
+	now := time.Date(2025, 3, 14, 15, 14, 26, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := models.Decode(data)
+		got, err := models.DecodeAt(data, now)
 		if err != nil {
 			assert.ErrorIs(t, err, models.ErrInvalidTicket)
 			_, isDecodeErr := errors.AsType[*models.DecodeError](err)
@@ -66,9 +76,10 @@ func FuzzDecode(f *testing.F) {
 		}
 
 		require.NoError(t, got.Validate())
+		require.LessOrEqual(t, got.CreatedAt.Sub(now), models.MaxClockSkew)
 		encoded, err := got.Encode()
 		require.NoError(t, err)
-		again, err := models.Decode(encoded)
+		again, err := models.DecodeAt(encoded, now)
 		require.NoError(t, err)
 		require.Equal(t, got, again)
 		reencoded, err := again.Encode()

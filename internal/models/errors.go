@@ -11,17 +11,18 @@ import (
 var ErrInvalidTicket = errors.New("invalid ticket")
 
 // ErrMalformed means the input is not a single well-formed JSON object: it is
-// empty, not valid UTF-8, not JSON, not an object, or has data after the
-// object. It wraps [ErrInvalidTicket].
+// empty, not valid UTF-8, not JSON, not an object, has data after the
+// object, or has a key twice in one object. It wraps [ErrInvalidTicket].
 var ErrMalformed = fmt.Errorf("%w: malformed", ErrInvalidTicket)
 
 // ErrTooLarge means the input is larger than [MaxEncodedSize] and was rejected
 // without being parsed. It wraps [ErrInvalidTicket].
 var ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalidTicket)
 
-// ErrUnknownSchemaVersion means schema_version is missing, of the wrong type,
-// or not [SchemaVersion]. It wraps [ErrInvalidTicket]. A [*ValidationError]
-// whose bad fields include schema_version matches it.
+// ErrUnknownSchemaVersion means the record is not a ticket of this schema:
+// its schema_version is present but of the wrong type or not
+// [SchemaVersion], or it has none of a ticket's fields. It wraps
+// [ErrInvalidTicket]. [*ValidationError] says when it matches.
 var ErrUnknownSchemaVersion = fmt.Errorf("%w: unknown schema version", ErrInvalidTicket)
 
 // Metric label values returned by [Reason]. The set is fixed so it can label a
@@ -48,8 +49,10 @@ func Reasons() []string {
 
 // Reason maps err to one of the fixed metric label values: "too_large",
 // "malformed", "unknown_schema", "invalid_field" or "other". An unknown schema
-// version wins over other bad fields, because a ticket written under another
-// schema is expected to fail field checks too. Reason(nil) is "other".
+// wins over other bad fields, because a ticket written under another schema
+// is expected to fail field checks too; a ticket that merely lacks fields,
+// schema_version among them, is "invalid_field" (see [ValidationError]).
+// Reason(nil) is "other".
 func Reason(err error) string {
 	switch {
 	case err == nil:
@@ -81,8 +84,18 @@ func (f FieldError) String() string {
 }
 
 // ValidationError lists every missing or invalid field of a ticket, in the
-// order the fields appear in the wire format. It matches [ErrInvalidTicket],
-// and also [ErrUnknownSchemaVersion] when schema_version is one of the fields.
+// order the fields appear in the wire format. It matches [ErrInvalidTicket].
+// It also matches [ErrUnknownSchemaVersion] when the record does not look
+// like a ticket of this schema:
+//
+//   - schema_version is present but is not [SchemaVersion] (another number,
+//     or not an integer), because the record says it follows another schema;
+//   - or every ticket field is missing (absent, or an empty string), as for
+//     {} or an object of some other kind.
+//
+// A record with some of a ticket's fields that lacks others, schema_version
+// included, is a ticket with missing fields: it matches only
+// [ErrInvalidTicket], so [Reason] calls it "invalid_field".
 type ValidationError struct {
 	// Fields holds one entry per bad field.
 	Fields []FieldError
@@ -103,13 +116,29 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns [ErrUnknownSchemaVersion] when schema_version is one of the
-// bad fields and [ErrInvalidTicket] otherwise, so that errors.Is works.
+// Unwrap returns [ErrUnknownSchemaVersion] when the record does not look
+// like a ticket of this schema, as described on the type, and
+// [ErrInvalidTicket] otherwise, so that errors.Is works.
 func (e *ValidationError) Unwrap() error {
-	if e.Has(fieldSchemaVersion) {
+	if e.unknownSchema() {
 		return ErrUnknownSchemaVersion
 	}
 	return ErrInvalidTicket
+}
+
+// unknownSchema reports whether schema_version is present and wrong, or
+// every ticket field is missing.
+func (e *ValidationError) unknownSchema() bool {
+	missing := 0
+	for _, f := range e.Fields {
+		if f.Field == fieldSchemaVersion && f.Reason != reasonMissing {
+			return true
+		}
+		if f.Reason == reasonMissing && isTicketField(f.Field) {
+			missing++
+		}
+	}
+	return missing == len(ticketFields)
 }
 
 // Has reports whether field (a JSON key) is one of the bad fields.
@@ -130,8 +159,9 @@ type DecodeError struct {
 	// Size is the length of the input in bytes.
 	Size int
 	// Offset is the byte offset of the first invalid UTF-8 byte, of a JSON
-	// syntax error, or of a top-level value that is not an object; -1 when
-	// the failure is not tied to a position (too large, empty, bad fields).
+	// syntax error, of a top-level value that is not an object, or of the
+	// second appearance of a repeated key; -1 when the failure is not tied
+	// to a position (too large, empty, bad fields).
 	Offset int64
 	// Err is the cause.
 	Err error

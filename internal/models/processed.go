@@ -68,15 +68,17 @@ func (p ProcessedTicket) Encode() ([]byte, error) {
 }
 
 // DecodeProcessed parses one JSON-encoded processed ticket with the same
-// rules and errors as [Decode].
+// rules and errors as [Decode], except for the bound on created_at: the
+// consumer applied it when it took the ticket in, and a reader of its
+// output, later and on another clock, has nothing to add.
 func DecodeProcessed(data []byte) (ProcessedTicket, error) {
 	obj, err := parseObject(data)
 	if err != nil {
 		return ProcessedTicket{}, err
 	}
 	var p ProcessedTicket
-	errs := decodeFields(obj, &p.Ticket, ticketFields, nil)
-	if errs = decodeFields(obj, &p, processedFields, errs); len(errs) > 0 {
+	errs := decodeFields(obj, &p.Ticket, ticketFields, time.Time{}, nil)
+	if errs = decodeFields(obj, &p, processedFields, time.Time{}, errs); len(errs) > 0 {
 		return ProcessedTicket{}, &DecodeError{Size: len(data), Offset: -1, Err: &ValidationError{Fields: errs}}
 	}
 	return p, nil

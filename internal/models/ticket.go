@@ -19,6 +19,15 @@ const MaxEncodedSize = 1 << 20
 // MaxIDLength is the longest order_id or customer_id accepted, in bytes.
 const MaxIDLength = 64
 
+// MaxClockSkew is how far past the reader's clock a ticket's created_at may
+// be (5 minutes). It allows for the producer's clock running ahead of the
+// consumer's; a created_at later than that is an invalid field, so that a
+// ticket stamped in the future neither passes as current nor skews the
+// end-to-end latency. [Decode] and [DecodeAt] apply it; [Ticket.Validate]
+// and [Ticket.Encode] do not, since whether a ticket can be written does
+// not depend on the clock of whoever reads it.
+const MaxClockSkew = 5 * time.Minute
+
 // EventType is the kind of change a ticket reports about its order.
 type EventType string
 
@@ -96,18 +105,26 @@ func (t Ticket) Encode() ([]byte, error) {
 	return json.Marshal(t)
 }
 
-// Decode parses one JSON-encoded ticket and validates it. It never panics.
-// Every error is a [*DecodeError] matching [ErrInvalidTicket] and one of
-// [ErrTooLarge], [ErrMalformed], or, through a [*ValidationError] naming every
-// missing, mistyped or invalid field, [ErrUnknownSchemaVersion] when
-// schema_version is among them. Unknown fields are ignored.
+// Decode parses one JSON-encoded ticket and validates it, with the bound on
+// created_at taken from the system clock: it is [DecodeAt] at time.Now().
 func Decode(data []byte) (Ticket, error) {
+	return DecodeAt(data, time.Now())
+}
+
+// DecodeAt parses one JSON-encoded ticket read at now and validates it. It
+// never panics. Every error is a [*DecodeError] matching [ErrInvalidTicket]
+// and one of [ErrTooLarge], [ErrMalformed] (a key repeated in one object
+// included), or, through a [*ValidationError] naming every missing,
+// mistyped or invalid field, [ErrUnknownSchemaVersion] as described there.
+// A created_at more than [MaxClockSkew] after now is an invalid field; a
+// zero now applies no such bound. Unknown fields are ignored.
+func DecodeAt(data []byte, now time.Time) (Ticket, error) {
 	obj, err := parseObject(data)
 	if err != nil {
 		return Ticket{}, err
 	}
 	var t Ticket
-	if errs := decodeFields(obj, &t, ticketFields, nil); len(errs) > 0 {
+	if errs := decodeFields(obj, &t, ticketFields, now, nil); len(errs) > 0 {
 		return Ticket{}, &DecodeError{Size: len(data), Offset: -1, Err: &ValidationError{Fields: errs}}
 	}
 	return t, nil
@@ -190,9 +207,10 @@ var ticketFields = []field[Ticket]{
 		},
 	},
 	{
-		key:    fieldCreatedAt,
-		decode: func(raw json.RawMessage, t *Ticket) (r string) { t.CreatedAt, r = decodeTime(raw); return r },
-		check:  func(t *Ticket) string { return checkTime(t.CreatedAt) },
+		key:     fieldCreatedAt,
+		decode:  func(raw json.RawMessage, t *Ticket) (r string) { t.CreatedAt, r = decodeTime(raw); return r },
+		check:   func(t *Ticket) string { return checkTime(t.CreatedAt) },
+		checkAt: func(t *Ticket, now time.Time) string { return checkNotAhead(t.CreatedAt, now) },
 	},
 	{
 		key: fieldSchemaVersion,
@@ -287,6 +305,15 @@ func checkTime(t time.Time) string {
 	return ""
 }
 
+// checkNotAhead rejects an instant more than MaxClockSkew after now.
+func checkNotAhead(t, now time.Time) string {
+	if t.Sub(now) > MaxClockSkew {
+		return fmt.Sprintf("must be at most %s after the reader's clock (%s), got %s",
+			MaxClockSkew, now.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339Nano))
+	}
+	return ""
+}
+
 // quote returns s in Go quotes, cut to a length fit for an error message.
 func quote(s string) string {
 	const limit = 40
@@ -298,4 +325,14 @@ func quote(s string) string {
 		cut--
 	}
 	return strconv.Quote(s[:cut]) + "…"
+}
+
+// isTicketField reports whether key is the JSON key of a ticket field.
+func isTicketField(key string) bool {
+	for _, f := range ticketFields {
+		if f.key == key {
+			return true
+		}
+	}
+	return false
 }
