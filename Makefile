@@ -38,7 +38,7 @@ PROMTOOL ?= promtool
 .PHONY: test-prometheus
 test: test-prometheus
 test-prometheus:
-	$(PROMTOOL) check config prometheus/prometheus.yml
+	$(PROMTOOL) check config prometheus.yml
 	$(PROMTOOL) check rules prometheus/alerts.yml
 	$(PROMTOOL) test rules prometheus/alerts_test.yml
 

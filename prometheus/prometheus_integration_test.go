@@ -244,6 +244,10 @@ func startPrometheus(t *testing.T, binary string, producerPort int, consumerPort
 	return p
 }
 
+// repoConfig is the repository's scrape configuration, at its top level;
+// its rule_files are relative to it.
+const repoConfig = "../prometheus.yml"
+
 // loopbackConfig returns prometheus.yml with each job's targets replaced by
 // static targets, the rule files by absolute paths, and the scrape and
 // evaluation intervals shortened to a second. It fails the test when a job
@@ -251,7 +255,7 @@ func startPrometheus(t *testing.T, binary string, producerPort int, consumerPort
 // know.
 func loopbackConfig(t *testing.T, targets map[string][]string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("prometheus.yml")
+	b, err := os.ReadFile(repoConfig)
 	require.NoError(t, err)
 	var config map[string]any
 	require.NoError(t, yaml.Unmarshal(b, &config))
@@ -263,7 +267,7 @@ func loopbackConfig(t *testing.T, targets map[string][]string) []byte {
 	ruleFiles, _ := config["rule_files"].([]any)
 	require.NotEmpty(t, ruleFiles, "prometheus.yml: rule_files")
 	for i, f := range ruleFiles {
-		abs, err := filepath.Abs(f.(string))
+		abs, err := filepath.Abs(filepath.Join(filepath.Dir(repoConfig), f.(string)))
 		require.NoError(t, err)
 		ruleFiles[i] = abs
 	}

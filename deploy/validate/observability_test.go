@@ -46,21 +46,46 @@ func mountOf(t *testing.T, s types.ServiceConfig, rel string) types.ServiceVolum
 	return types.ServiceVolumeConfig{}
 }
 
-// TestPrometheusScrapesEveryDaemon holds prometheus/prometheus.yml to the
-// compose services: every daemon is scraped on its METRICS_PORT, and a
-// daemon that scales is found through DNS, one target per replica.
+// hostPath returns the file of the repository that the bind mounts of
+// service s put at target inside the container, or "" when none does. The
+// deepest mount holding target wins, as in the container.
+func hostPath(s types.ServiceConfig, target string) string {
+	var host, mountTarget string
+	for _, v := range s.Volumes {
+		if v.Type != types.VolumeTypeBind || len(v.Target) <= len(mountTarget) {
+			continue
+		}
+		rest, ok := strings.CutPrefix(target, v.Target)
+		if !ok || (rest != "" && !strings.HasPrefix(rest, "/")) {
+			continue
+		}
+		host, mountTarget = filepath.Join(v.Source, filepath.FromSlash(rest)), v.Target
+	}
+	return host
+}
+
+// TestPrometheusScrapesEveryDaemon holds prometheus.yml to the compose
+// services: Prometheus reads it and its rule files where they are mounted,
+// every daemon is scraped on its METRICS_PORT, and a daemon that scales is
+// found through DNS, one target per replica.
 func TestPrometheusScrapesEveryDaemon(t *testing.T) {
 	p := project(t, nil)
-	file := filepath.Join(repoRoot(t), "prometheus", "prometheus.yml")
+	file := filepath.Join(repoRoot(t), "prometheus.yml")
 	raw, err := os.ReadFile(file)
 	require.NoError(t, err)
 	var cfg prometheusConfig
 	require.NoError(t, yaml.Unmarshal(raw, &cfg))
 
-	mount := mountOf(t, p.Services["prometheus"], "prometheus")
-	assert.Contains(t, []string(p.Services["prometheus"].Command), "--config.file="+path.Join(mount.Target, "prometheus.yml"))
+	prometheus := p.Services["prometheus"]
+	mount := mountOf(t, prometheus, "prometheus.yml")
+	assert.Contains(t, []string(prometheus.Command), "--config.file="+mount.Target)
+	require.NotEmpty(t, cfg.RuleFiles, "prometheus.yml: rule_files")
 	for _, rules := range cfg.RuleFiles {
-		assert.FileExists(t, filepath.Join(filepath.Dir(file), rules), "rule_files are relative to prometheus.yml")
+		assert.False(t, path.IsAbs(rules), "rule file %s: a path relative to prometheus.yml resolves both here (promtool) and in the container", rules)
+		local := filepath.Join(filepath.Dir(file), filepath.FromSlash(rules))
+		assert.FileExists(t, local, "rule_files are relative to prometheus.yml")
+		inContainer := path.Join(path.Dir(mount.Target), rules)
+		assert.Equal(t, local, hostPath(prometheus, inContainer), "rule file %s: Prometheus reads %s, which the mounts must map to it", rules, inContainer)
 	}
 
 	static := map[string]bool{} // host:port
