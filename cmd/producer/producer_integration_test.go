@@ -6,7 +6,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -174,30 +176,44 @@ func producedTotal(t *testing.T, logs string) int {
 
 func TestInvalidConfigurationExitsWithStatus2(t *testing.T) {
 	bin := kafkatest.Build(t, binary)
+	notACert := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(notACert, []byte("no certificate in here\n"), 0o600))
 	tests := []struct {
-		env  string // or a flag, when it starts with --
-		want string
+		settings []string // environment entries, or flags where they start with --
+		want     string
 	}{
-		{"RATE=-5", "RATE=-5: must be a finite number >= 0"},
-		{"RATE=fast", `RATE="fast": want a number`},
-		{"KAFKA_BROKERS=localhost", `KAFKA_BROKERS entry "localhost": want host:port`},
-		{"--metrics-port=70000", "METRICS_PORT=70000: must be 1-65535"},
-		{"--rate=x", `invalid value "x" for flag -rate: want a number`},
-		{"COMPRESSION=brotli", `COMPRESSION="brotli": want one of none, gzip, snappy, lz4, zstd`},
-		{"LOG_LEVEL=loud", `LOG_LEVEL="loud": want debug, info, warn or error`},
-		{"KAFKA_SASL_MECHANISM=KERBEROS", `KAFKA_SASL_MECHANISM="KERBEROS"`},
-		{"SHUTDOWN_TIMEOUT=soon", `SHUTDOWN_TIMEOUT="soon": want a duration`},
-		{"KAFKA_TLS_CA_FILE=/no/such/ca.pem", `KAFKA_TLS_CA_FILE="/no/such/ca.pem"`},
-		{"ORDERS=0", "ORDERS=0: must be 1-1000000"},
+		{[]string{"RATE=-5"}, "RATE=-5: must be a finite number >= 0"},
+		{[]string{"RATE=fast"}, `RATE="fast": want a number`},
+		{[]string{"KAFKA_BROKERS=localhost"}, `KAFKA_BROKERS entry "localhost": want host:port`},
+		{[]string{"--metrics-port=70000"}, "METRICS_PORT=70000: must be 1-65535"},
+		{[]string{"--rate=x"}, `invalid value "x" for flag -rate: want a number`},
+		{[]string{"COMPRESSION=brotli"}, `COMPRESSION="brotli": want one of none, gzip, snappy, lz4, zstd`},
+		{[]string{"LOG_LEVEL=loud"}, `LOG_LEVEL="loud": want debug, info, warn or error`},
+		{[]string{"KAFKA_SASL_MECHANISM=KERBEROS"}, `KAFKA_SASL_MECHANISM="KERBEROS"`},
+		{[]string{"SHUTDOWN_TIMEOUT=soon"}, `SHUTDOWN_TIMEOUT="soon": want a duration`},
+		{[]string{"KAFKA_TLS_CA_FILE=/no/such/ca.pem"}, `KAFKA_TLS_CA_FILE="/no/such/ca.pem"`},
+		{[]string{"ORDERS=0"}, "ORDERS=0: must be 1-1000000"},
+		{[]string{"KAFKA_BROKERS=a b:1"}, `KAFKA_BROKERS entry "a b:1": want a host name`},
+		{[]string{"KAFKA_CLIENT_ID=producer\x01one"}, `KAFKA_CLIENT_ID="producer\x01one": must hold only printable characters`},
+		{[]string{"KAFKA_TLS_ENABLED=true", "KAFKA_TLS_SERVER_NAME=x y"}, `KAFKA_TLS_SERVER_NAME="x y": want a host name`},
+		{[]string{"KAFKA_VERSION=99.0.0"}, `KAFKA_VERSION="99.0.0": want at most`},
+		{[]string{"KAFKA_TLS_ENABLED=true", "KAFKA_TLS_CA_FILE=" + notACert}, `KAFKA_TLS_CA_FILE="` + notACert + `": holds no PEM certificate`},
+		{[]string{"TOPIC_PARTITIONS=4294967297"}, "TOPIC_PARTITIONS=4294967297: must be 1-2147483647"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.env, func(t *testing.T) {
-			var p *kafkatest.Process
-			if strings.HasPrefix(tt.env, "--") {
-				p = kafkatest.Start(t, bin, nil, tt.env)
-			} else {
-				p = kafkatest.Start(t, bin, []string{tt.env})
+		t.Run(strings.Join(tt.settings, " "), func(t *testing.T) {
+			// A topic of its own, should a bad setting be accepted and the
+			// producer start writing.
+			env := []string{"KAFKA_TOPIC=" + kafkatest.Name("cfg")}
+			var flags []string
+			for _, s := range tt.settings {
+				if strings.HasPrefix(s, "--") {
+					flags = append(flags, s)
+				} else {
+					env = append(env, s)
+				}
 			}
+			p := kafkatest.Start(t, bin, env, flags...)
 			require.Equal(t, 2, p.Wait(t, 10*time.Second))
 			assert.Contains(t, p.Stderr(), tt.want)
 			assert.Empty(t, p.Stdout(), "nothing starts")
