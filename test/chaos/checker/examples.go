@@ -36,11 +36,7 @@ func (r Report) Examples(k Kind, n int) []string {
 			add("producer acknowledged %d tickets, the input holds %d", r.ProducerAcked, r.InputTickets)
 		}
 	case KindDuplicated, KindDuplicatedDeadLetter, KindOutputAndDeadLetter, KindInputDuplicate:
-		for _, d := range r.duplicates(k) {
-			if !add("%s: %s", describeDuplicate(d), describeCopies(d.Copies)) {
-				break
-			}
-		}
+		lines = describeDuplicates(r.duplicates(k), n)
 	case KindReordered, KindInputReordered:
 		list := r.Reordered
 		if k == KindInputReordered {
@@ -73,6 +69,28 @@ func (r Report) Examples(k Kind, n int) []string {
 				break
 			}
 		}
+	}
+	return lines
+}
+
+// Examples describes up to n defects of kind k the way [Report.Examples]
+// does, preferring those that fail v: for a kind of duplicate with some
+// that no fault explains, those.
+func (v Verdict) Examples(r Report, k Kind, n int) []string {
+	if unexplained, ok := v.Unexplained[k]; ok {
+		return describeDuplicates(unexplained, n)
+	}
+	return r.Examples(k, n)
+}
+
+// describeDuplicates describes the first n of list; n < 0 means all.
+func describeDuplicates(list []Duplicate, n int) []string {
+	var lines []string
+	for _, d := range list {
+		if n >= 0 && len(lines) >= n {
+			break
+		}
+		lines = append(lines, describeDuplicate(d)+": "+describeCopies(d.Copies))
 	}
 	return lines
 }

@@ -276,9 +276,14 @@ func TestJudgeListsUnexplainedDuplicates(t *testing.T) {
 	f.processAt(in[1], at(1))
 	f.processAt(in[1], at(2))
 
-	v := Judge(f.check(Options{}), AtLeastOnce, Faults{Windows: []Fault{outage}, Lead: lead})
+	r := f.check(Options{})
+	v := Judge(r, AtLeastOnce, Faults{Windows: []Fault{outage}, Lead: lead})
 
 	assert.Equal(t, map[Kind]int{KindDuplicated: 1}, v.InFlight)
+	assert.Len(t, r.Examples(KindDuplicated, -1), 2)
+	examples := v.Examples(r, KindDuplicated, 5)
+	require.Len(t, examples, 1, "only the duplicate that fails")
+	assert.Contains(t, examples[0], "order ord-a seq 2 ticket "+ticketID("ord-a", 2))
 	require.Len(t, v.Unexplained[KindDuplicated], 1)
 	assert.Equal(t, ticketID("ord-a", 2), v.Unexplained[KindDuplicated][0].TicketID)
 	require.Len(t, v.Failures, 1)
