@@ -20,7 +20,9 @@
 // left to a quiet-period guess. [Topic.Undecided] reports the records left
 // unread because their transaction was open. The reader fetches by hand
 // rather than through sarama's partition consumer because only then does
-// it know its own position. Its context bounds the whole read.
+// it know its own position. Its context bounds the whole read. The topics
+// must not be compacted: sarama does not hand over a batch that compaction
+// emptied, and a read that cannot get past one fails at its deadline.
 //
 // The output and dead-letter topics' ends should be captured before the
 // input's (pass them first): then every output record has its input in
@@ -33,7 +35,12 @@
 // order_id are non-empty strings and whose sequence is a whole number of at
 // least 1. Any other input record is a bad record. Bad records must be
 // dead-lettered, and they are accounted for by position, not by ticket. A
-// ticket is identified by its ticket_id everywhere.
+// ticket is identified by its ticket_id everywhere. A bad record written
+// for a chaos run should not carry a real order's ticket fields, or it
+// takes part in that order's checks.
+//
+// Chaos runs replay nothing from the dead-letter topic. A replayed ticket
+// would show up as an input duplicate, and as published and dead-lettered.
 //
 // # The defects
 //

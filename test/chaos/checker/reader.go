@@ -68,8 +68,10 @@ func (t Topic) Undecided() int64 {
 
 // ReadTopics captures the ends of every named topic, in the order given,
 // and only then reads each topic from its log start to those ends, under
-// read_committed. The context bounds the whole of it. The client must have
-// been built from [NewConfig] or something like it (version 0.11 or later).
+// read_committed. The context bounds the whole of it, though a request
+// already sent may outlast it by up to the client's network timeouts. The
+// client must have been built from [NewConfig] or something like it
+// (version 0.11 or later).
 func ReadTopics(ctx context.Context, client sarama.Client, names ...string) ([]Topic, error) {
 	topics := make([]Topic, len(names))
 	for i, name := range names {
@@ -142,6 +144,7 @@ func listOffset(client sarama.Client, topic string, partition int32, timestamp i
 	req.AddBlock(topic, partition, timestamp, 1)
 	resp, err := leader.GetAvailableOffsets(req)
 	if err != nil {
+		_ = leader.Close() // the client opens it afresh on the next try
 		return 0, err
 	}
 	block := resp.GetBlock(topic, partition)
@@ -223,6 +226,7 @@ func fetch(client sarama.Client, topic string, partition int32, offset int64, si
 	req.AddBlock(topic, partition, offset, size, -1)
 	resp, err := leader.Fetch(req)
 	if err != nil {
+		_ = leader.Close() // the client opens it afresh on the next try
 		return nil, err
 	}
 	block := resp.GetBlock(topic, partition)
