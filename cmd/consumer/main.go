@@ -8,21 +8,8 @@ package main
 import (
 	"os"
 
-	"go.uber.org/zap"
-
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
 	"ticket-processor/internal/daemon"
 )
 
-var consumerDaemon = daemon.Daemon[config.Consumer]{
-	Name:    "consumer",
-	Load:    config.LoadConsumer,
-	Service: func(c config.Consumer) config.Service { return c.Service },
-	Fields: func(c config.Consumer) []zap.Field {
-		return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Topic),
-			zap.String("group", c.GroupID), zap.Int("workers", c.Workers)}
-	},
-	Run: run,
-}
-
-func main() { os.Exit(daemon.Main(consumerDaemon, os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(daemon.Main(consumer.Daemon, os.Args[1:], os.Stdout, os.Stderr)) }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
 	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/producer"
 )
 
 // startBroker starts a single in-process Kafka-protocol broker on loopback,
@@ -44,24 +46,30 @@ func (l kfakeLogger) Logf(level kfake.LogLevel, format string, args ...any) {
 	}
 }
 
-// createTopics connects to brokers and creates the tickets topic with the
+// prepareKafka connects to brokers and creates the tickets topic with the
 // demo's partitions, then the output and dead-letter topics as the
 // consumer service does, before either service starts: the consumer would
 // otherwise wait, with backoff, for the producer to create the tickets
 // topic. Existing topics are left as they are. It retries until a broker
-// answers or ctx ends.
-func createTopics(ctx context.Context, brokers []string, p config.Producer, c config.Consumer, log *zap.Logger) error {
-	sc, err := kafka.NewProducerConfig(p)
+// answers or ctx ends, and returns the client, with the producer's
+// settings, for the demo's own writes.
+func prepareKafka(ctx context.Context, brokers []string, p producer.ServiceConfig, c consumer.ServiceConfig, log *zap.Logger) (sarama.Client, error) {
+	sc, err := kafka.NewProducerConfig(p.Kafka, p.Producer.Client())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	client, err := kafka.Connect(ctx, brokers, sc, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer client.Close()
-	if err := kafka.EnsureProducerTopic(client, p.Topic, int32(p.TopicPartitions), int16(p.TopicReplication), log); err != nil {
-		return err
+	topic := p.Producer.Topic
+	err = kafka.EnsureProducerTopic(client, topic, int32(p.Producer.TopicPartitions), int16(p.Producer.TopicReplication), log)
+	if err == nil {
+		err = kafka.EnsureConsumerTopics(client, topic, c.Consumer.OutputTopic, c.Consumer.DLQTopic, log)
 	}
-	return kafka.EnsureConsumerTopics(client, p.Topic, c.OutputTopic, c.DLQTopic, log)
+	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	return client, nil
 }

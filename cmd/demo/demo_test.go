@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"go.uber.org/goleak"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
 	"ticket-processor/internal/kafkatest"
 	"ticket-processor/internal/models"
@@ -66,7 +65,7 @@ func summaryCount(t *testing.T, out, row string) int {
 // (run returns nil, which start turns into exit status 0) with every good
 // ticket processed, in order, and the bad records dead-lettered.
 func TestDemoRunsFiveSecondsWithFaults(t *testing.T) {
-	cfg, err := config.LoadDemo(append(freePorts(t), "--duration", "5s", "--fail-rate", "0.1", "--rate", "300"), env())
+	cfg, err := loadDemo(append(freePorts(t), "--duration", "5s", "--fail-rate", "0.1", "--rate", "300"), env())
 	require.NoError(t, err)
 	require.True(t, cfg.EmbeddedBroker)
 	var stdout, stderr kafkatest.SyncBuffer
@@ -131,7 +130,7 @@ func TestDemoOnExistingBrokerKeepsEveryOrderWhole(t *testing.T) {
 	defer cluster.Close()
 	broker := cluster.ListenAddrs()[0]
 
-	cfg, err := config.LoadDemo(append(freePorts(t), "--duration", "2s", "--fail-rate", "0.2", "--rate", "500", "--orders", "20", "--partitions", "2"),
+	cfg, err := loadDemo(append(freePorts(t), "--duration", "2s", "--fail-rate", "0.2", "--rate", "500", "--orders", "20", "--partitions", "2"),
 		env("KAFKA_BROKERS="+broker))
 	require.NoError(t, err)
 	require.False(t, cfg.EmbeddedBroker)
@@ -206,10 +205,10 @@ func TestInvalidFlagsExitWithStatus2(t *testing.T) {
 	}{
 		{args: []string{"--fail-rate", "1.5"}, want: "FAIL_RATE=1.5 (--fail-rate): must be between 0 and 1"},
 		{args: []string{"--fail-rate", "often"}, want: `invalid value "often" for flag -fail-rate: want a number`},
-		{args: []string{"--rate", "-1"}, want: "RATE=-1 (--rate): must be a finite number >= 0"},
-		{args: []string{"--orders", "0"}, want: "ORDERS=0 (--orders): must be 1-1000000"},
+		{args: []string{"--rate", "-1"}, want: "RATE=-1: must be a finite number >= 0"},
+		{args: []string{"--orders", "0"}, want: "ORDERS=0: must be 1-1000000"},
 		{args: []string{"--partitions", "0"}, want: "PARTITIONS=0 (--partitions): must be 1-1000"},
-		{args: []string{"--workers", "0"}, want: "WORKERS=0 (--workers): must be 1-1024"},
+		{args: []string{"--workers", "0"}, want: "WORKERS=0: must be 1-1024"},
 		{args: []string{"--duration", "-5s"}, want: "DURATION=-5s (--duration): must be >= 0"},
 		{args: []string{"--duration", "soon"}, want: `invalid value "soon" for flag -duration`},
 		{args: []string{"--consumer-port", "2112"}, want: "CONSUMER_PORT=2112 (--consumer-port): must differ from PRODUCER_PORT"},

@@ -7,8 +7,6 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-
-	"ticket-processor/internal/config"
 )
 
 // newLogger returns the demo's logger: JSON lines at cfg.LogLevel into
@@ -16,7 +14,7 @@ import (
 // terminal in a readable form. The status line owns the terminal, so
 // nothing below error level goes there. closeLog flushes and closes the
 // file.
-func newLogger(cfg config.Demo, terminal io.Writer) (log *zap.Logger, closeLog func(), err error) {
+func newLogger(cfg demoConfig, terminal io.Writer) (log *zap.Logger, closeLog func(), err error) {
 	level, err := zapcore.ParseLevel(cfg.LogLevel)
 	if err != nil {
 		return nil, nil, fmt.Errorf("LOG_LEVEL=%q: %w", cfg.LogLevel, err)

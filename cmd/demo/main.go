@@ -21,7 +21,6 @@ import (
 	"golang.org/x/term"
 
 	"ticket-processor/internal/buildinfo"
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/daemon"
 	"ticket-processor/internal/kafka"
 )
@@ -38,7 +37,7 @@ func start(args []string, lookup func(string) (string, bool), stdout, stderr io.
 		fmt.Fprintln(stdout, buildinfo.String(binaryName))
 		return daemon.ExitOK
 	}
-	cfg, err := config.LoadDemo(args, lookup)
+	cfg, err := loadDemo(args, lookup)
 	if err != nil {
 		return daemon.ConfigStatus(stdout, stderr, binaryName, err)
 	}

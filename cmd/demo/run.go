@@ -14,8 +14,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/consumer"
+	"ticket-processor/internal/generator"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/producer"
 	"ticket-processor/internal/service"
@@ -37,7 +37,7 @@ const catchUpPoll = 50 * time.Millisecond
 //
 // An interruption before the pipeline runs (say, while an unreachable
 // KAFKA_BROKERS is retried) is a clean stop, not an error.
-func run(ctx context.Context, cfg config.Demo, view *statusView, log *zap.Logger) (report, error) {
+func run(ctx context.Context, cfg demoConfig, view *statusView, log *zap.Logger) (report, error) {
 	r, err := runPipeline(ctx, cfg, view, log)
 	if err != nil && ctx.Err() != nil && errors.Is(err, errSetup) {
 		log.Info("interrupted while starting", zap.Error(err))
@@ -49,7 +49,7 @@ func run(ctx context.Context, cfg config.Demo, view *statusView, log *zap.Logger
 // errSetup marks failures before the pipeline runs.
 var errSetup = errors.New("demo set-up")
 
-func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *zap.Logger) (report, error) {
+func runPipeline(ctx context.Context, cfg demoConfig, view *statusView, log *zap.Logger) (report, error) {
 	setupFailed := func(err error) (report, error) { return report{}, fmt.Errorf("%w: %w", errSetup, err) }
 
 	brokers, where := cfg.Kafka.Brokers, "Kafka at "+strings.Join(cfg.Kafka.Brokers, ",")
@@ -68,43 +68,48 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 	// tickets and leaves the group, and the clients close.
 	quarter := cfg.ShutdownTimeout / 4
 	producerCfg, consumerCfg := cfg.Producer(brokers), cfg.Consumer(brokers)
-	consumerCfg.DrainTimeout = quarter
+	consumerCfg.Consumer.DrainTimeout = quarter
 
 	if !cfg.EmbeddedBroker {
 		view.print(fmt.Sprintf("Connecting to Kafka at %s ...\n", strings.Join(brokers, ",")))
 	}
-	if err := createTopics(ctx, brokers, producerCfg, consumerCfg, log); err != nil {
+	client, err := prepareKafka(ctx, brokers, producerCfg, consumerCfg, log)
+	if err != nil {
+		return setupFailed(err)
+	}
+	defer client.Close()
+	out, err := sarama.NewSyncProducerFromClient(client)
+	if err != nil {
+		return setupFailed(fmt.Errorf("bad-record producer: %w", err))
+	}
+	defer out.Close()
+
+	// The services run as the daemons do, on registries of the demo's own
+	// and on loopback. The demo's faults go in from outside: bad records
+	// mixed into the tickets the generator yields, written beside the
+	// producer, and a flaky business step in the consumer.
+	producerReg, consumerReg := metrics.NewRegistry(), metrics.NewRegistry()
+	gen, err := generator.New(producerCfg.Generator)
+	if err != nil {
+		return setupFailed(err)
+	}
+	bad := newBadRecords(gen, producerCfg.Producer.Topic, cfg.FailRate, producerReg, log.Named("bad-records"))
+	producerSvc, err := producer.NewService(producerCfg, producer.ServiceOptions{
+		Options:      service.Options{Registry: producerReg, Addr: loopback(cfg.ProducerPort)},
+		Source:       bad,
+		DrainTimeout: quarter,
+	}, log.Named("producer"))
+	if err != nil {
+		return setupFailed(err)
+	}
+	consumerSvc, err := consumer.NewService(consumerCfg, consumer.ServiceOptions{
+		Options: service.Options{Registry: consumerReg, Addr: loopback(cfg.ConsumerPort)},
+		Step:    newFlakyStep(cfg.FailRate, consumerCfg.Consumer.Retry.MaxAttempts),
+	}, log.Named("consumer"))
+	if err != nil {
 		return setupFailed(err)
 	}
 
-	// The services run as the daemons do, on registries of the demo's own
-	// so that the status view can read them.
-	producerReg, consumerReg := metrics.NewRegistry(), metrics.NewRegistry()
-	var bad *badRecords // set by the producer service before it starts
-	producerUp, consumerUp := make(chan net.Addr, 1), make(chan net.Addr, 1)
-	producerOpts := service.ProducerOptions{
-		Registry:     producerReg,
-		Addr:         loopback(cfg.ProducerPort),
-		DrainTimeout: quarter,
-		WrapSource: func(gen producer.Source) producer.Source {
-			bad = newBadRecords(gen, producerCfg.Topic, cfg.FailRate, producerReg, log.Named("bad-records"))
-			return bad
-		},
-		// The bad records stop with the tickets.
-		Beside:  func(ctx context.Context, out sarama.SyncProducer) { bad.run(ctx, out) },
-		Started: func(_ *producer.Producer, addr net.Addr) { producerUp <- addr },
-	}
-	consumerOpts := service.ConsumerOptions{
-		Registry: consumerReg,
-		Addr:     loopback(cfg.ConsumerPort),
-		Step:     newFlakyStep(cfg.FailRate, consumerCfg.RetryMax),
-		Started:  func(_ *consumer.Consumer, addr net.Addr) { consumerUp <- addr },
-	}
-
-	// Three scopes of stopping: producing ends with ctx or the duration,
-	// and with it the producer service; the pipeline (the consumer service
-	// and the status) ends once the consumer has caught up; an error
-	// anywhere ends both.
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
 	pipeline, stopPipeline := context.WithCancel(gctx)
 	defer stopPipeline()
@@ -115,7 +120,7 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 
 	var producedUntil atomic.Int64 // UnixNano, once production stopped
 	g.Go(func() error {
-		err := service.RunProducer(producing, producerCfg, producerOpts, log.Named("producer"))
+		err := runBeside(producing, producerSvc.Run, func(ctx context.Context) { bad.run(ctx, out) })
 		producedUntil.Store(time.Now().UnixNano())
 		if err != nil {
 			return fmt.Errorf("producer: %w", err)
@@ -126,27 +131,14 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 		return nil
 	})
 	g.Go(func() error {
-		if err := service.RunConsumer(pipeline, consumerCfg, consumerOpts, log.Named("consumer")); err != nil {
+		if err := consumerSvc.Run(pipeline); err != nil {
 			return fmt.Errorf("consumer: %w", err)
 		}
 		return nil
 	})
 
 	// Set-up ends once both services run.
-	var producerAddr, consumerAddr net.Addr
-	for producerAddr == nil || consumerAddr == nil {
-		select {
-		case producerAddr = <-producerUp:
-		case consumerAddr = <-consumerUp:
-		case <-pipeline.Done():
-			if err := g.Wait(); err != nil {
-				return setupFailed(err)
-			}
-			return report{}, nil
-		}
-	}
-
-	view.print(header(cfg, where, producerAddr, consumerAddr, producerCfg, consumerCfg))
+	view.print(header(cfg, where, producerSvc.Addr(), consumerSvc.Addr(), producerCfg, consumerCfg))
 	log.Info("demo starting", zap.Strings("brokers", brokers), zap.Bool("embedded_broker", cfg.EmbeddedBroker),
 		zap.Float64("rate", cfg.Rate), zap.Int("orders", cfg.Orders), zap.Int("partitions", cfg.Partitions),
 		zap.Int("workers", cfg.Workers), zap.Duration("duration", cfg.Duration), zap.Float64("fail_rate", cfg.FailRate))
@@ -159,7 +151,7 @@ func runPipeline(ctx context.Context, cfg config.Demo, view *statusView, log *za
 		watch(pipeline, view, producerReg, consumerReg, started, func() bool { return producedUntil.Load() == 0 })
 		return nil
 	})
-	err := g.Wait()
+	err = g.Wait()
 
 	final, gatherErr := gather(producerReg, consumerReg, time.Now())
 	if gatherErr != nil {
@@ -217,7 +209,8 @@ func watch(ctx context.Context, view *statusView, producerReg, consumerReg prome
 func loopback(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
 
 // header describes what runs and where to look.
-func header(cfg config.Demo, where string, producerAddr, consumerAddr net.Addr, p config.Producer, c config.Consumer) string {
+func header(cfg demoConfig, where string, producerAddr, consumerAddr net.Addr, ps producer.ServiceConfig, cs consumer.ServiceConfig) string {
+	p, c := ps.Producer, cs.Consumer
 	rate := fmt.Sprintf("%g tickets/s", p.Rate)
 	if p.Rate == 0 {
 		rate = "unthrottled"
@@ -237,10 +230,26 @@ func header(cfg config.Demo, where string, producerAddr, consumerAddr net.Addr, 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "ticket-processor demo on %s\n", where)
-	fmt.Fprintf(&b, "  producer  %s, %d open orders -> %s (%d partitions)\n", rate, p.Orders, p.Topic, p.TopicPartitions)
+	fmt.Fprintf(&b, "  producer  %s, %d open orders -> %s (%d partitions)\n", rate, ps.Generator.Orders, p.Topic, p.TopicPartitions)
 	fmt.Fprintf(&b, "  consumer  group %s, %d workers per partition -> %s, %s\n", c.GroupID, c.Workers, c.OutputTopic, c.DLQTopic)
 	fmt.Fprintf(&b, "  faults    %s\n", faults)
 	fmt.Fprintf(&b, "  metrics   http://%s/metrics (producer), http://%s/metrics (consumer); also /healthz, /readyz\n", producerAddr, consumerAddr)
 	fmt.Fprintf(&b, "  logs      %s\n%s\n\n", logs, stop)
 	return b.String()
+}
+
+// runBeside runs engine until it returns, and beside until then; it
+// returns once both have.
+func runBeside(ctx context.Context, engine func(context.Context) error, beside func(context.Context)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		beside(ctx)
+	}()
+	err := engine(ctx)
+	cancel()
+	<-done
+	return err
 }

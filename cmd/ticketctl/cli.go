@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafka"
 )
 
 // Commands of "ticketctl dlq".
@@ -31,7 +31,7 @@ type options struct {
 	// command is commandList or commandReplay.
 	command string
 	// kafka is the connection: --brokers, then the KAFKA_* environment.
-	kafka config.Kafka
+	kafka kafka.Config
 	// dlqTopic is read (default tickets.dlq, or DLQ_TOPIC).
 	dlqTopic string
 	// filter selects the entries; its MaxReplays is --max-replays (default 3).
@@ -325,22 +325,4 @@ func envOr(lookup func(string) (string, bool), env, def string) string {
 		return strings.TrimSpace(v)
 	}
 	return def
-}
-
-// parseBool and parseDuration read an environment value, naming env and
-// the value in the error.
-func parseBool(env, raw string) (bool, error) {
-	b, err := strconv.ParseBool(strings.TrimSpace(raw))
-	if err != nil {
-		return false, fmt.Errorf("%s=%q: want true or false", env, raw)
-	}
-	return b, nil
-}
-
-func parseDuration(env, raw string) (time.Duration, error) {
-	d, err := time.ParseDuration(strings.TrimSpace(raw))
-	if err != nil {
-		return 0, fmt.Errorf("%s=%q: want a duration such as 250ms, 10s or 1m", env, raw)
-	}
-	return d, nil
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/kafka"
 )
 
 // env returns a lookup over vars.
@@ -25,11 +25,11 @@ func env(vars map[string]string) func(string) (string, bool) {
 func ptr[T any](v T) *T { return &v }
 
 // defaultKafka is the connection with no environment and no --brokers.
-func defaultKafka(brokers ...string) config.Kafka {
+func defaultKafka(brokers ...string) kafka.Config {
 	if len(brokers) == 0 {
 		brokers = []string{"localhost:9092"}
 	}
-	return config.Kafka{Brokers: brokers, ClientID: "ticket-processor-ticketctl", Version: "4.0.0", DialTimeout: 10 * time.Second}
+	return kafka.Config{Brokers: brokers, ClientID: "ticket-processor-ticketctl", Version: "4.0.0", DialTimeout: 10 * time.Second}
 }
 
 func TestParseArgsValid(t *testing.T) {
@@ -57,7 +57,7 @@ func TestParseArgsValid(t *testing.T) {
 			env: map[string]string{"KAFKA_BROKERS": "k1:9092, k2:9092", "DLQ_TOPIC": "orders.dlq",
 				"KAFKA_CLIENT_ID": "ops", "KAFKA_VERSION": "3.9.0", "KAFKA_DIAL_TIMEOUT": "3s"},
 			want: options{command: commandList,
-				kafka:    config.Kafka{Brokers: []string{"k1:9092", "k2:9092"}, ClientID: "ops", Version: "3.9.0", DialTimeout: 3 * time.Second},
+				kafka:    kafka.Config{Brokers: []string{"k1:9092", "k2:9092"}, ClientID: "ops", Version: "3.9.0", DialTimeout: 3 * time.Second},
 				dlqTopic: "orders.dlq", filter: dlq.Filter{MaxReplays: 3}, output: outputTable, idleTimeout: 30 * time.Second},
 		},
 		{

@@ -6,7 +6,6 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/kafka"
 )
 
@@ -21,13 +20,12 @@ const maxRecordBytes = 1<<20 + 64<<10
 // the producer settings match the daemons': idempotent, acks from all
 // in-sync replicas, and the murmur2 partitioner, so a replayed ticket lands
 // on the partition its order's other tickets use.
-func newSaramaConfig(k config.Kafka) (*sarama.Config, error) {
-	sc, err := kafka.NewProducerConfig(config.Producer{
-		Kafka:           k,
+func newSaramaConfig(k kafka.Config) (*sarama.Config, error) {
+	sc, err := kafka.NewProducerConfig(k, kafka.ProducerSettings{
 		RetryMax:        10,
 		RetryBackoff:    100 * time.Millisecond,
 		RetryMaxBackoff: 2 * time.Second,
-		RequestTimeout:  10 * time.Second,
+		Timeout:         10 * time.Second,
 		MaxMessageBytes: maxRecordBytes,
 		Compression:     "lz4",
 	})

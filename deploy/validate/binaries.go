@@ -6,7 +6,8 @@ import (
 	"slices"
 	"time"
 
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
+	"ticket-processor/internal/producer"
 )
 
 // Binary is a daemon the image ships, with its configuration loader.
@@ -25,23 +26,23 @@ type Settings struct {
 	Topic           string
 	MetricsPort     int
 	ShutdownTimeout time.Duration
-	// Config is the whole config.Producer or config.Consumer.
+	// Config is the whole producer.ServiceConfig or consumer.ServiceConfig.
 	Config any
 }
 
 // Binaries are the daemons by name.
 var Binaries = map[string]Binary{
 	"producer": {Name: "producer", load: func(lookup func(string) (string, bool)) (Settings, error) {
-		c, err := config.LoadProducer(nil, lookup)
+		c, err := producer.LoadServiceConfig(nil, lookup)
 		return Settings{
-			Brokers: c.Kafka.Brokers, Topic: c.Topic, MetricsPort: c.Service.MetricsPort,
+			Brokers: c.Kafka.Brokers, Topic: c.Producer.Topic, MetricsPort: c.Service.MetricsPort,
 			ShutdownTimeout: c.Service.ShutdownTimeout, Config: c,
 		}, err
 	}},
 	"consumer": {Name: "consumer", Scales: true, load: func(lookup func(string) (string, bool)) (Settings, error) {
-		c, err := config.LoadConsumer(nil, lookup)
+		c, err := consumer.LoadServiceConfig(nil, lookup)
 		return Settings{
-			Brokers: c.Kafka.Brokers, Topic: c.Topic, MetricsPort: c.Service.MetricsPort,
+			Brokers: c.Kafka.Brokers, Topic: c.Consumer.Topic, MetricsPort: c.Service.MetricsPort,
 			ShutdownTimeout: c.Service.ShutdownTimeout, Config: c,
 		}, err
 	}},

@@ -15,8 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
 	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/producer"
 )
 
 // clusterEnv is what `make up-cluster` sets for docker compose.
@@ -79,8 +80,8 @@ func TestComposeTopics(t *testing.T) {
 	p := project(t, nil)
 	topics := p.Services["topics"]
 	env := environment(topics)
-	producer := Binaries["producer"].LoadEnv(environment(p.Services["producer"])).Settings.Config.(config.Producer)
-	consumer := Binaries["consumer"].LoadEnv(environment(p.Services["consumer"])).Settings.Config.(config.Consumer)
+	producer := Binaries["producer"].LoadEnv(environment(p.Services["producer"])).Settings.Config.(producer.ServiceConfig).Producer
+	consumer := Binaries["consumer"].LoadEnv(environment(p.Services["consumer"])).Settings.Config.(consumer.ServiceConfig).Consumer
 
 	assert.Equal(t, "tickets", env["TOPIC"])
 	assert.Equal(t, producer.Topic, env["TOPIC"])

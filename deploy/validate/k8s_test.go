@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/producer"
 )
 
 // partitions is the partition count of `tickets`, from the producer's
@@ -27,7 +27,7 @@ func partitions(t *testing.T, m Manifests) int {
 	}
 	res := Binaries["producer"].LoadEnv(env)
 	require.NoError(t, res.Err)
-	return res.Settings.Config.(config.Producer).TopicPartitions
+	return res.Settings.Config.(producer.ServiceConfig).Producer.TopicPartitions
 }
 
 func TestManifests(t *testing.T) {

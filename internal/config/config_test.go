@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"fmt"
@@ -10,6 +10,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
+	"ticket-processor/internal/producer"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -20,40 +24,40 @@ func env(vars map[string]string) func(string) (string, bool) {
 }
 
 func TestProducerDefaults(t *testing.T) {
-	c, err := LoadProducer(nil, env(nil))
+	c, err := producer.LoadServiceConfig(nil, env(nil))
 	require.NoError(t, err)
 	assert.Equal(t, []string{"localhost:9092"}, c.Kafka.Brokers)
-	assert.Equal(t, "tickets", c.Topic)
-	assert.Equal(t, 100.0, c.Rate)
+	assert.Equal(t, "tickets", c.Producer.Topic)
+	assert.Equal(t, 100.0, c.Producer.Rate)
 	assert.Equal(t, 2112, c.Service.MetricsPort)
 	assert.Equal(t, 10*time.Second, c.Service.ShutdownTimeout)
-	assert.Equal(t, 6, c.TopicPartitions)
-	assert.Equal(t, "lz4", c.Compression)
+	assert.Equal(t, 6, c.Producer.TopicPartitions)
+	assert.Equal(t, "lz4", c.Producer.Compression)
 }
 
 func TestConsumerDefaults(t *testing.T) {
-	c, err := LoadConsumer(nil, env(nil))
+	c, err := consumer.LoadServiceConfig(nil, env(nil))
 	require.NoError(t, err)
-	assert.Equal(t, "ticket-processor", c.GroupID)
-	assert.Equal(t, "tickets.processed", c.OutputTopic)
-	assert.Equal(t, "tickets.dlq", c.DLQTopic)
-	assert.Equal(t, 8, c.Workers)
+	assert.Equal(t, "ticket-processor", c.Consumer.GroupID)
+	assert.Equal(t, "tickets.processed", c.Consumer.OutputTopic)
+	assert.Equal(t, "tickets.dlq", c.Consumer.DLQTopic)
+	assert.Equal(t, 8, c.Consumer.Workers)
 	assert.Equal(t, 2113, c.Service.MetricsPort)
-	assert.Equal(t, "sticky", c.BalanceStrategy)
-	assert.Equal(t, OrderPolicyContinue, c.OrderPolicy)
+	assert.Equal(t, "sticky", c.Consumer.BalanceStrategy)
+	assert.Equal(t, consumer.OrderPolicyContinue, c.Consumer.OrderPolicy)
 }
 
 func TestFlagsOverrideEnvironment(t *testing.T) {
-	c, err := LoadProducer([]string{"--rate=250", "--kafka-brokers", "a:1,b:2"},
+	c, err := producer.LoadServiceConfig([]string{"--rate=250", "--kafka-brokers", "a:1,b:2"},
 		env(map[string]string{"RATE": "50", "KAFKA_BROKERS": "env:9092", "ORDERS": "7"}))
 	require.NoError(t, err)
-	assert.Equal(t, 250.0, c.Rate, "flag wins")
+	assert.Equal(t, 250.0, c.Producer.Rate, "flag wins")
 	assert.Equal(t, []string{"a:1", "b:2"}, c.Kafka.Brokers)
-	assert.Equal(t, 7, c.Orders, "environment wins over the default")
+	assert.Equal(t, 7, c.Generator.Orders, "environment wins over the default")
 }
 
 func TestEveryProblemIsReportedAtOnce(t *testing.T) {
-	_, err := LoadConsumer(nil, env(map[string]string{
+	_, err := consumer.LoadServiceConfig(nil, env(map[string]string{
 		"WORKERS":          "0",
 		"RETRY_BASE":       "soon",
 		"ORDER_POLICY":     "drop",
@@ -83,7 +87,7 @@ func TestProducerValidation(t *testing.T) {
 		{map[string]string{"RATE": "-1"}, "RATE=-1: must be a finite number >= 0"},
 		{map[string]string{"RATE": "NaN"}, "RATE=NaN"},
 		{map[string]string{"BURST": "0"}, "BURST=0: must be >= 1"},
-		{map[string]string{"SEED": "-3"}, "SEED=-3: must be >= 0"},
+		{map[string]string{"SEED": "-3"}, `SEED="-3": must be a whole number >= 0`},
 		{map[string]string{"MAX_TICKETS": "-1"}, "MAX_TICKETS=-1"},
 		{map[string]string{"COMPRESSION": "brotli"}, `COMPRESSION="brotli"`},
 		{map[string]string{"PRODUCER_RETRY_MAX": "0"}, "PRODUCER_RETRY_MAX=0"},
@@ -102,7 +106,7 @@ func TestProducerValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			_, err := LoadProducer(nil, env(tt.env))
+			_, err := producer.LoadServiceConfig(nil, env(tt.env))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
@@ -112,7 +116,7 @@ func TestProducerValidation(t *testing.T) {
 func TestSecretFromFileIsNeverShown(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "password")
 	require.NoError(t, os.WriteFile(file, []byte("s3cret\n"), 0o600))
-	c, err := LoadConsumer(nil, env(map[string]string{
+	c, err := consumer.LoadServiceConfig(nil, env(map[string]string{
 		"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "svc", "KAFKA_SASL_PASSWORD_FILE": file,
 	}))
 	require.NoError(t, err)
@@ -122,21 +126,21 @@ func TestSecretFromFileIsNeverShown(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "[redacted]", string(text))
 
-	_, err = LoadConsumer(nil, env(map[string]string{"KAFKA_SASL_PASSWORD_FILE": "/no/such/file"}))
+	_, err = consumer.LoadServiceConfig(nil, env(map[string]string{"KAFKA_SASL_PASSWORD_FILE": "/no/such/file"}))
 	assert.ErrorContains(t, err, `KAFKA_SASL_PASSWORD_FILE="/no/such/file"`)
 }
 
 func TestHelpReturnsUsage(t *testing.T) {
-	_, err := LoadProducer([]string{"-h"}, env(nil))
-	var help *HelpError
+	_, err := producer.LoadServiceConfig([]string{"-h"}, env(nil))
+	var help *config.HelpError
 	require.ErrorAs(t, err, &help)
 	assert.Contains(t, help.Usage, "-rate")
 	assert.Contains(t, help.Usage, "(env RATE)")
 }
 
 func TestUnknownFlagAndStrayArguments(t *testing.T) {
-	_, err := LoadProducer([]string{"--no-such-flag"}, env(nil))
+	_, err := producer.LoadServiceConfig([]string{"--no-such-flag"}, env(nil))
 	assert.ErrorContains(t, err, "no-such-flag")
-	_, err = LoadProducer([]string{"extra"}, env(nil))
+	_, err = producer.LoadServiceConfig([]string{"extra"}, env(nil))
 	assert.ErrorContains(t, err, "unexpected arguments: extra")
 }

@@ -1,4 +1,4 @@
-package config
+package config_test
 
 import (
 	"crypto/ecdsa"
@@ -17,6 +17,10 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"ticket-processor/internal/consumer"
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/producer"
 )
 
 // pemFiles are PEM files written once per test by writePEMFiles.
@@ -103,11 +107,11 @@ func TestKafkaValidation(t *testing.T) {
 	}
 	loaders := map[string]func([]string, func(string) (string, bool)) error{
 		"producer": func(args []string, lookup func(string) (string, bool)) error {
-			_, err := LoadProducer(args, lookup)
+			_, err := producer.LoadServiceConfig(args, lookup)
 			return err
 		},
 		"consumer": func(args []string, lookup func(string) (string, bool)) error {
-			_, err := LoadConsumer(args, lookup)
+			_, err := consumer.LoadServiceConfig(args, lookup)
 			return err
 		},
 	}
@@ -143,9 +147,9 @@ func TestKafkaValidationAccepts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadConsumer(nil, env(tt.env))
+			_, err := consumer.LoadServiceConfig(nil, env(tt.env))
 			assert.NoError(t, err)
-			_, err = LoadProducer(nil, env(tt.env))
+			_, err = producer.LoadServiceConfig(nil, env(tt.env))
 			assert.NoError(t, err)
 		})
 	}
@@ -153,7 +157,7 @@ func TestKafkaValidationAccepts(t *testing.T) {
 
 func TestTLSFilesLoad(t *testing.T) {
 	files := writePEMFiles(t)
-	tls := TLS{Enabled: true, CAFile: files.cert, CertFile: files.cert, KeyFile: files.key}
+	tls := kafka.TLS{Enabled: true, CAFile: files.cert, CertFile: files.cert, KeyFile: files.key}
 
 	pool, err := tls.RootCAs()
 	require.NoError(t, err)
@@ -162,10 +166,10 @@ func TestTLSFilesLoad(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, certs, 1)
 
-	pool, err = TLS{}.RootCAs()
+	pool, err = kafka.TLS{}.RootCAs()
 	require.NoError(t, err)
 	assert.Nil(t, pool, "no CA file: the system pool")
-	certs, err = TLS{}.ClientCertificates()
+	certs, err = kafka.TLS{}.ClientCertificates()
 	require.NoError(t, err)
 	assert.Empty(t, certs)
 }
@@ -192,7 +196,7 @@ func TestConsumerValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := LoadConsumer(nil, env(tt.env))
+			_, err := consumer.LoadServiceConfig(nil, env(tt.env))
 
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
@@ -202,7 +206,7 @@ func TestConsumerValidation(t *testing.T) {
 }
 
 func TestConsumerAcceptsAsManyInFlightAsWorkers(t *testing.T) {
-	c, err := LoadConsumer(nil, env(map[string]string{"WORKERS": "16", "MAX_IN_FLIGHT": "16"}))
+	c, err := consumer.LoadServiceConfig(nil, env(map[string]string{"WORKERS": "16", "MAX_IN_FLIGHT": "16"}))
 	require.NoError(t, err)
-	assert.Equal(t, 16, c.MaxInFlight)
+	assert.Equal(t, 16, c.Consumer.MaxInFlight)
 }

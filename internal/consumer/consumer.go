@@ -3,7 +3,7 @@ package consumer
 import (
 	"context"
 	"errors"
-	"fmt"
+
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,33 +12,15 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/retry"
 )
 
-// Options configure a Consumer.
+// Options configure a Consumer: its section of the configuration, and
+// what the service that runs it provides.
 type Options struct {
-	// Topic is read; OutputTopic and DLQTopic are written.
-	Topic, OutputTopic, DLQTopic string
-	// Group is the consumer group id, recorded in dead-letter headers.
-	Group string
-	// Workers is how many tickets of one partition run at once.
-	Workers int
-	// MaxInFlight caps the tickets of one partition taken ahead of the
-	// oldest unfinished one.
-	MaxInFlight int
-	// Retry paces the attempts on transient errors.
-	Retry retry.Policy
-	// OrderPolicy is config.OrderPolicyContinue or config.OrderPolicyPark.
-	OrderPolicy string
-	// DrainTimeout bounds finishing in-flight tickets on revoke.
-	DrainTimeout time.Duration
-	// LagInterval is how often lag is measured.
-	LagInterval time.Duration
-	// MaxMessageBytes is the largest ticket accepted.
-	MaxMessageBytes int
+	Config
 	// FindWritten reports which records the output and dead-letter topics
 	// already hold. A publish that failed may have been written all the
 	// same (its answer was lost); it is looked for before being sent again.
@@ -49,24 +31,7 @@ type Options struct {
 }
 
 func (o Options) validate() error {
-	var errs []error
-	if o.Topic == "" || o.OutputTopic == "" || o.DLQTopic == "" || o.Group == "" {
-		errs = append(errs, errors.New("consumer: Topic, OutputTopic, DLQTopic and Group are required"))
-	}
-	if o.Workers < 1 || o.MaxInFlight < 1 {
-		errs = append(errs, errors.New("consumer: Workers and MaxInFlight must be >= 1"))
-	}
-	if err := o.Retry.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("consumer: %w", err))
-	} else if o.Retry.MaxAttempts < 1 {
-		errs = append(errs, errors.New("consumer: a ticket needs at least one attempt (Retry.MaxAttempts >= 1)"))
-	}
-	if o.OrderPolicy != config.OrderPolicyContinue && o.OrderPolicy != config.OrderPolicyPark {
-		errs = append(errs, fmt.Errorf("consumer: OrderPolicy %q unknown", o.OrderPolicy))
-	}
-	if o.DrainTimeout <= 0 || o.LagInterval <= 0 || o.MaxMessageBytes <= 0 {
-		errs = append(errs, errors.New("consumer: DrainTimeout, LagInterval and MaxMessageBytes must be > 0"))
-	}
+	errs := []error{o.Config.Validate()}
 	if o.FindWritten == nil || o.ReadRecord == nil {
 		errs = append(errs, errors.New("consumer: FindWritten and ReadRecord are required"))
 	}

@@ -20,14 +20,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
 	"ticket-processor/internal/generator"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/kafkatest"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
-	"ticket-processor/internal/retry"
+	"ticket-processor/internal/producer"
 )
 
 // pipeline is one test's topics and group.
@@ -49,7 +48,7 @@ func newPipeline(t testing.TB, partitions int32) pipeline {
 func ptr[T any](v T) *T { return &v }
 
 // consumerConfig loads a consumer configuration through the real loader.
-func (p pipeline) config(t testing.TB, env map[string]string) config.Consumer {
+func (p pipeline) config(t testing.TB, env map[string]string) ServiceConfig {
 	t.Helper()
 	base := map[string]string{
 		"KAFKA_BROKERS": strings.Join(kafkatest.Brokers(t), ","),
@@ -59,7 +58,7 @@ func (p pipeline) config(t testing.TB, env map[string]string) config.Consumer {
 	for k, v := range env {
 		base[k] = v
 	}
-	cfg, err := config.LoadConsumer(nil, func(k string) (string, bool) { v, ok := base[k]; return v, ok })
+	cfg, err := LoadServiceConfig(nil, func(k string) (string, bool) { v, ok := base[k]; return v, ok })
 	require.NoError(t, err)
 	return cfg
 }
@@ -72,9 +71,9 @@ type running struct {
 }
 
 // start runs a consumer with step until the test ends or stop is called.
-func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
+func (p pipeline) start(t testing.TB, cfg ServiceConfig, step Step) *running {
 	t.Helper()
-	sc, err := kafka.NewConsumerConfig(cfg)
+	sc, err := kafka.NewConsumerConfig(cfg.Kafka, cfg.Consumer.Client())
 	require.NoError(t, err)
 	client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
 	require.NoError(t, err)
@@ -82,15 +81,11 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 	require.NoError(t, err)
 	out, err := sarama.NewSyncProducerFromClient(outClient)
 	require.NoError(t, err)
-	group, err := sarama.NewConsumerGroupFromClient(cfg.GroupID, client)
+	group, err := sarama.NewConsumerGroupFromClient(cfg.Consumer.GroupID, client)
 	require.NoError(t, err)
 	m := metrics.NewConsumer(prometheus.NewRegistry())
 	c, err := New(Options{
-		Topic: cfg.Topic, OutputTopic: cfg.OutputTopic, DLQTopic: cfg.DLQTopic, Group: cfg.GroupID,
-		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight,
-		Retry:       retryPolicy(cfg),
-		OrderPolicy: cfg.OrderPolicy, DrainTimeout: cfg.DrainTimeout, LagInterval: cfg.LagInterval,
-		MaxMessageBytes: cfg.MaxMessageBytes, FindWritten: kafka.NewFinder(outClient),
+		Config: cfg.Consumer, FindWritten: kafka.NewFinder(outClient),
 		ReadRecord: kafka.NewRecordReader(client),
 	}, group, client, out, step, m, zap.NewNop())
 	require.NoError(t, err)
@@ -117,14 +112,14 @@ func (p pipeline) start(t testing.TB, cfg config.Consumer, step Step) *running {
 // the project's own producer configuration (idempotent, murmur2).
 func produceTickets(t testing.TB, topic string, orders, n int) []models.Ticket {
 	t.Helper()
-	cfg, err := config.LoadProducer(nil, func(k string) (string, bool) {
+	cfg, err := producer.LoadServiceConfig(nil, func(k string) (string, bool) {
 		if k == "KAFKA_BROKERS" {
 			return strings.Join(kafkatest.Brokers(t), ","), true
 		}
 		return "", false
 	})
 	require.NoError(t, err)
-	sc, err := kafka.NewProducerConfig(cfg)
+	sc, err := kafka.NewProducerConfig(cfg.Kafka, cfg.Producer.Client())
 	require.NoError(t, err)
 	sp, err := sarama.NewSyncProducer(cfg.Kafka.Brokers, sc)
 	require.NoError(t, err)
@@ -291,10 +286,6 @@ func TestBadInputFromKcatIsDeadLettered(t *testing.T) {
 		assert.False(t, e.DeadLetteredAt.IsZero(), tt.name)
 	}
 	requireCommittedAtEnd(t, p.group, p.in)
-}
-
-func retryPolicy(cfg config.Consumer) retry.Policy {
-	return retry.Policy{MaxAttempts: cfg.RetryMax, Base: cfg.RetryBase, MaxDelay: cfg.RetryMaxDelay}
 }
 
 func TestExhaustedTicketIsReplayedAfterTheFix(t *testing.T) {

@@ -54,10 +54,10 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		mutate func(*Options)
 		want   string
 	}{
-		{"no output topic", func(o *Options) { o.OutputTopic = "" }, "OutputTopic"},
-		{"no workers", func(o *Options) { o.Workers = 0 }, "Workers"},
-		{"bad policy", func(o *Options) { o.OrderPolicy = "drop" }, "OrderPolicy"},
-		{"bad retry", func(o *Options) { o.Retry.MaxAttempts = 0 }, "consumer:"},
+		{"no output topic", func(o *Options) { o.OutputTopic = "" }, "OUTPUT_TOPIC"},
+		{"no workers", func(o *Options) { o.Workers = 0 }, "WORKERS"},
+		{"bad policy", func(o *Options) { o.OrderPolicy = "drop" }, "ORDER_POLICY"},
+		{"bad retry", func(o *Options) { o.Retry.MaxAttempts = 0 }, "RETRY_MAX"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -18,7 +18,6 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
@@ -108,11 +107,13 @@ func (m *marks) last() int64 {
 
 func testOptions() Options {
 	return Options{
-		Topic: "tickets", OutputTopic: "out", DLQTopic: "dlq", Group: "g",
-		Workers: 8, MaxInFlight: 1000,
-		Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
-		OrderPolicy:  config.OrderPolicyContinue,
-		DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
+		Config: Config{
+			Topic: "tickets", OutputTopic: "out", DLQTopic: "dlq", GroupID: "g", BalanceStrategy: "sticky",
+			Workers: 8, MaxInFlight: 1000,
+			Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
+			OrderPolicy:  OrderPolicyContinue,
+			DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
+		},
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
 		},
@@ -293,7 +294,7 @@ func TestTransientFailuresAreRetriedInOrder(t *testing.T) {
 
 func TestExhaustedTicketIsDeadLetteredAndOrderParked(t *testing.T) {
 	opts := testOptions()
-	opts.OrderPolicy = config.OrderPolicyPark
+	opts.OrderPolicy = OrderPolicyPark
 	step := StepFunc(func(ctx context.Context, tk models.Ticket) error {
 		if tk.OrderID == "ord-001" && tk.Sequence == 2 {
 			return errors.New("always failing")
@@ -533,7 +534,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 		want   outcome
 	}{
 		{
-			name: "a second 2 and a late 3 go to the dead-letter topic", policy: config.OrderPolicyContinue,
+			name: "a second 2 and a late 3 go to the dead-letter topic", policy: OrderPolicyContinue,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 1)),
 				record(1, "ord-1", encoded("ord-1", 2)),
@@ -548,7 +549,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 		},
 		{
-			name: "a copy of a published ticket is skipped", policy: config.OrderPolicyContinue,
+			name: "a copy of a published ticket is skipped", policy: OrderPolicyContinue,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 1)),
 				record(1, "ord-1", encoded("ord-1", 2)),
@@ -558,7 +559,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			want: outcome{published: []uint64{1, 2, 3}, copies: 1},
 		},
 		{
-			name: "a forged replay count does not pass the sequence check", policy: config.OrderPolicyContinue,
+			name: "a forged replay count does not pass the sequence check", policy: OrderPolicyContinue,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 2)),
 				record(1, "ord-1", encoded("ord-1", 3)),
@@ -573,7 +574,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 		},
 		{
-			name: "a replay-count header alone is not a replay", policy: config.OrderPolicyContinue,
+			name: "a replay-count header alone is not a replay", policy: OrderPolicyContinue,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 2)),
 				record(1, "ord-1", encoded("ord-1", 3)),
@@ -587,7 +588,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 		},
 		{
-			name: "a replay whose original is found is processed", policy: config.OrderPolicyContinue,
+			name: "a replay whose original is found is processed", policy: OrderPolicyContinue,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 1)),
 				record(1, "ord-1", encoded("ord-1", 3)), // out of sequence: dead-lettered
@@ -601,7 +602,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 		},
 		{
-			name: "park: an out-of-sequence ticket parks its order", policy: config.OrderPolicyPark,
+			name: "park: an out-of-sequence ticket parks its order", policy: OrderPolicyPark,
 			input: []*sarama.ConsumerMessage{
 				record(0, "ord-1", encoded("ord-1", 1)),
 				record(1, "ord-1", encoded("ord-1", 3)),

@@ -11,7 +11,6 @@ import (
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
@@ -90,7 +89,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		}
 		return p.deadLetter(ctx, msg, f)
 	case verdict == seqOutOfOrder:
-		if p.opts.OrderPolicy == config.OrderPolicyPark {
+		if p.opts.OrderPolicy == OrderPolicyPark {
 			order.parked = true
 		}
 		return p.deadLetter(ctx, msg, dlq.Failure{
@@ -133,7 +132,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		return nil
 	case errors.As(err, &failure):
 		switch {
-		case p.opts.OrderPolicy == config.OrderPolicyPark:
+		case p.opts.OrderPolicy == OrderPolicyPark:
 			order.parked = true
 		case verdict == seqNext:
 			// The order goes on after this ticket, which leaves a gap in
@@ -368,7 +367,7 @@ func (p *processor) send(ctx context.Context, o *outgoing) error {
 // deadLetter writes msg to the dead-letter topic, trying until it succeeds
 // or ctx ends: a ticket is finished only once it is safely somewhere.
 func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
-	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.Group, msg, f, p.now()), in: msg}
+	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.GroupID, msg, f, p.now()), in: msg}
 	err := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
 		err := p.send(ctx, record)
 		if err != nil {

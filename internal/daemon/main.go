@@ -8,8 +8,8 @@ import (
 	"go.uber.org/zap"
 
 	"ticket-processor/internal/buildinfo"
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/logging"
+	"ticket-processor/internal/service"
 )
 
 // Daemon describes one binary for Main. C is its configuration type.
@@ -20,7 +20,7 @@ type Daemon[C any] struct {
 	// nil: the process environment), reporting every problem at once.
 	Load func(args []string, lookup func(string) (string, bool)) (C, error)
 	// Service returns the section every daemon shares.
-	Service func(C) config.Service
+	Service func(C) service.Config
 	// Fields are logged with the "starting" line.
 	Fields func(C) []zap.Field
 	// Run runs the daemon until ctx ends.

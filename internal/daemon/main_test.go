@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"bytes"
@@ -9,41 +9,43 @@ import (
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/zap"
 
-	"ticket-processor/internal/config"
+	"ticket-processor/internal/daemon"
+	"ticket-processor/internal/producer"
+	"ticket-processor/internal/service"
 )
 
-func testDaemon(run func(context.Context, config.Producer, *zap.Logger) error) Daemon[config.Producer] {
-	return Daemon[config.Producer]{
+func testDaemon(run func(context.Context, producer.ServiceConfig, *zap.Logger) error) daemon.Daemon[producer.ServiceConfig] {
+	return daemon.Daemon[producer.ServiceConfig]{
 		Name:    "producer",
-		Load:    config.LoadProducer,
-		Service: func(c config.Producer) config.Service { return c.Service },
-		Fields:  func(config.Producer) []zap.Field { return nil },
+		Load:    producer.LoadServiceConfig,
+		Service: func(c producer.ServiceConfig) service.Config { return c.Service },
+		Fields:  func(producer.ServiceConfig) []zap.Field { return nil },
 		Run:     run,
 	}
 }
 
 func TestMainExitStatuses(t *testing.T) {
-	ok := func(context.Context, config.Producer, *zap.Logger) error { return nil }
-	failing := func(context.Context, config.Producer, *zap.Logger) error { return errors.New("broker gone") }
+	ok := func(context.Context, producer.ServiceConfig, *zap.Logger) error { return nil }
+	failing := func(context.Context, producer.ServiceConfig, *zap.Logger) error { return errors.New("broker gone") }
 	tests := []struct {
 		name       string
 		args       []string
-		run        func(context.Context, config.Producer, *zap.Logger) error
+		run        func(context.Context, producer.ServiceConfig, *zap.Logger) error
 		want       int
 		wantStdout string
 		wantStderr string
 	}{
-		{"version", []string{"--version"}, ok, ExitOK, "producer dev", ""},
-		{"help", []string{"-h"}, ok, ExitOK, "(env RATE)", ""},
-		{"bad configuration", []string{"--rate=-1", "--orders=0"}, ok, ExitBadConfig, "", "RATE=-1"},
-		{"bad configuration, every problem", []string{"--orders=0"}, ok, ExitBadConfig, "", "ORDERS=0"},
-		{"runs and stops", nil, ok, ExitOK, "", ""},
-		{"run fails", nil, failing, ExitFailure, "", ""},
+		{"version", []string{"--version"}, ok, daemon.ExitOK, "producer dev", ""},
+		{"help", []string{"-h"}, ok, daemon.ExitOK, "(env RATE)", ""},
+		{"bad configuration", []string{"--rate=-1", "--orders=0"}, ok, daemon.ExitBadConfig, "", "RATE=-1"},
+		{"bad configuration, every problem", []string{"--orders=0"}, ok, daemon.ExitBadConfig, "", "ORDERS=0"},
+		{"runs and stops", nil, ok, daemon.ExitOK, "", ""},
+		{"run fails", nil, failing, daemon.ExitFailure, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			got := Main(testDaemon(tt.run), tt.args, &stdout, &stderr)
+			got := daemon.Main(testDaemon(tt.run), tt.args, &stdout, &stderr)
 			assert.Equal(t, tt.want, got)
 			// The JSON logger writes to the process's stdout, not to these.
 			assert.Contains(t, stdout.String(), tt.wantStdout)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"ticket-processor/internal/config"
 )
 
 // Limits and defaults of [Config].
@@ -61,14 +63,24 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every invalid field of c, after defaults, as one error
-// matching [ErrInvalidConfig]. Each message names the field, its value and
-// what is allowed.
+// SetDefaults sets Orders to 100 and every other field to its zero value,
+// which selects its default.
+func (c *Config) SetDefaults() { *c = Config{Orders: 100} }
+
+// Bind declares ORDERS and SEED, the settings a daemon exposes.
+func (c *Config) Bind(s *config.Source) {
+	s.Int(&c.Orders, "ORDERS", "orders open at once")
+	s.Uint64(&c.Seed, "SEED", "seed for a repeatable stream; 0 picks one at random")
+}
+
+// Validate reports every invalid field of c, after defaults. Each message
+// names the setting (ORDERS for Orders, the field for the others), its
+// value and what is allowed. [New] wraps it with [ErrInvalidConfig].
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	var errs []error
 	if c.Orders < 1 || c.Orders > MaxOrders {
-		errs = append(errs, fmt.Errorf("orders = %d: must be between 1 and %d", c.Orders, MaxOrders))
+		errs = append(errs, fmt.Errorf("ORDERS=%d: must be 1-%d", c.Orders, MaxOrders))
 	}
 	if c.MaxUpdates < NoUpdates || c.MaxUpdates > MaxMaxUpdates {
 		errs = append(errs, fmt.Errorf("max updates = %d: must be between %d (no updates) and %d, or 0 for the default %d",
@@ -78,8 +90,5 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("customers = %d: must be between 1 and %d, or 0 for the default %d",
 			c.Customers, MaxCustomers, DefaultCustomers))
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, errors.Join(errs...))
-	}
-	return nil
+	return errors.Join(errs...)
 }

@@ -58,7 +58,7 @@ type order struct {
 // that names every bad field.
 func New(cfg Config) (*Generator, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
 	cfg = cfg.withDefaults()
 

@@ -31,11 +31,11 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		wantMsg string
 	}{
 		{"zero orders", generator.Config{},
-			"invalid generator config: orders = 0: must be between 1 and 1000000"},
+			"invalid generator config: ORDERS=0: must be 1-1000000"},
 		{"negative orders", generator.Config{Orders: -3},
-			"invalid generator config: orders = -3: must be between 1 and 1000000"},
+			"invalid generator config: ORDERS=-3: must be 1-1000000"},
 		{"too many orders", generator.Config{Orders: generator.MaxOrders + 1},
-			"invalid generator config: orders = 1000001: must be between 1 and 1000000"},
+			"invalid generator config: ORDERS=1000001: must be 1-1000000"},
 		{"MaxUpdates below NoUpdates", generator.Config{Orders: 1, MaxUpdates: -2},
 			"invalid generator config: max updates = -2: must be between -1 (no updates) and 1000, or 0 for the default 3"},
 		{"MaxUpdates too large", generator.Config{Orders: 1, MaxUpdates: 1001},
@@ -45,7 +45,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"too many Customers", generator.Config{Orders: 1, Customers: 1_000_001},
 			"invalid generator config: customers = 1000001: must be between 1 and 1000000, or 0 for the default 10000"},
 		{"every bad field is named", generator.Config{Orders: 0, MaxUpdates: -5, Customers: -1},
-			"invalid generator config: orders = 0: must be between 1 and 1000000\n" +
+			"invalid generator config: ORDERS=0: must be 1-1000000\n" +
 				"max updates = -5: must be between -1 (no updates) and 1000, or 0 for the default 3\n" +
 				"customers = -1: must be between 1 and 1000000, or 0 for the default 10000"},
 	}

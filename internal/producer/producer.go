@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -24,24 +23,10 @@ type Source interface {
 	Next() models.Ticket
 }
 
-// Options configure a Producer.
+// Options configure a Producer: its section of the configuration, and
+// what the service that runs it provides.
 type Options struct {
-	// Topic receives the tickets.
-	Topic string
-	// Rate is tickets per second; 0 means unthrottled.
-	Rate float64
-	// Burst is how many tickets the limiter lets through at once.
-	Burst int
-	// Limit stops generation after this many tickets; 0 means no limit.
-	Limit int64
-	// BatchSize caps the tickets handed to Kafka in one send. It also bounds
-	// memory: at most 2*BatchSize+1 tickets are generated and unacknowledged
-	// (the send with its backlog, the queue, and one being queued).
-	BatchSize int
-	// RetryBackoff and RetryMaxBackoff pace the resending of tickets whose
-	// send failed after the client's own retries.
-	RetryBackoff    time.Duration
-	RetryMaxBackoff time.Duration
+	Config
 	// DrainTimeout is how long pending tickets may still be delivered once
 	// the run context ends.
 	DrainTimeout time.Duration
@@ -59,27 +44,12 @@ type Options struct {
 }
 
 func (o Options) validate() error {
-	var errs []error
-	if o.Topic == "" {
-		errs = append(errs, errors.New("producer: Topic is empty"))
-	}
-	if o.Rate < 0 || math.IsNaN(o.Rate) {
-		errs = append(errs, fmt.Errorf("producer: Rate %g must be >= 0", o.Rate))
-	}
-	if o.Burst < 1 || o.BatchSize < 1 {
-		errs = append(errs, errors.New("producer: Burst and BatchSize must be >= 1"))
-	}
-	if o.RetryBackoff <= 0 || o.RetryMaxBackoff < o.RetryBackoff {
-		errs = append(errs, errors.New("producer: want 0 < RetryBackoff <= RetryMaxBackoff"))
-	}
+	errs := []error{o.Config.Validate()}
 	if o.DrainTimeout <= 0 || o.ProbeInterval <= 0 || o.StallAfter <= 0 {
 		errs = append(errs, errors.New("producer: DrainTimeout, ProbeInterval and StallAfter must be > 0"))
 	}
-	if o.Probe == nil {
-		errs = append(errs, errors.New("producer: Probe is nil"))
-	}
-	if o.FindWritten == nil {
-		errs = append(errs, errors.New("producer: FindWritten is nil"))
+	if o.Probe == nil || o.FindWritten == nil {
+		errs = append(errs, errors.New("producer: Probe and FindWritten are required"))
 	}
 	return errors.Join(errs...)
 }
@@ -186,7 +156,7 @@ var errDrainDeadline = errors.New("drain deadline passed")
 // generate waits on the rate limiter, then hands the next ticket to queue,
 // until ctx ends or Limit tickets were generated.
 func (p *Producer) generate(ctx context.Context, queue chan<- *sarama.ProducerMessage) {
-	for n := int64(0); p.opts.Limit == 0 || n < p.opts.Limit; n++ {
+	for n := int64(0); p.opts.MaxTickets == 0 || n < p.opts.MaxTickets; n++ {
 		start := time.Now()
 		if err := p.limiter.Wait(ctx); err != nil {
 			return // ctx ended, or cannot end before the next token
@@ -258,7 +228,7 @@ func (p *Producer) deliver(ctx context.Context, batch []*sarama.ProducerMessage)
 		m.Timestamp = now
 	}
 	pending := batch
-	return retry.Do(ctx, retry.Until(p.opts.RetryBackoff, p.opts.RetryMaxBackoff), func(ctx context.Context, attempt int) error {
+	return retry.Do(ctx, p.opts.resend(), func(ctx context.Context, attempt int) error {
 		if attempt > 1 {
 			left, err := p.unwritten(ctx, pending)
 			if err != nil {

@@ -129,17 +129,16 @@ func (f *fakeKafka) acceptedCount() int {
 }
 
 func testOptions() Options {
+	var c Config
+	c.SetDefaults()
+	c.Rate, c.Burst, c.BatchSize = 0, 1, 64
+	c.RetryBackoff, c.RetryMaxBackoff = time.Millisecond, 5*time.Millisecond
 	return Options{
-		Topic:           "tickets",
-		Rate:            0,
-		Burst:           1,
-		BatchSize:       64,
-		RetryBackoff:    time.Millisecond,
-		RetryMaxBackoff: 5 * time.Millisecond,
-		DrainTimeout:    5 * time.Second,
-		Probe:           func() error { return nil },
-		ProbeInterval:   10 * time.Millisecond,
-		StallAfter:      time.Second,
+		Config:        c,
+		DrainTimeout:  5 * time.Second,
+		Probe:         func() error { return nil },
+		ProbeInterval: 10 * time.Millisecond,
+		StallAfter:    time.Second,
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
 		},
@@ -319,9 +318,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		mutate func(*Options)
 		want   string
 	}{
-		{"no topic", func(o *Options) { o.Topic = "" }, "Topic"},
-		{"negative rate", func(o *Options) { o.Rate = -1 }, "Rate"},
-		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "BatchSize"},
+		{"no topic", func(o *Options) { o.Topic = "" }, "KAFKA_TOPIC"},
+		{"negative rate", func(o *Options) { o.Rate = -1 }, "RATE"},
+		{"zero batch", func(o *Options) { o.BatchSize = 0 }, "BATCH_SIZE"},
 		{"no probe", func(o *Options) { o.Probe = nil }, "Probe"},
 		{"no search for written tickets", func(o *Options) { o.FindWritten = nil }, "FindWritten"},
 	}
@@ -337,7 +336,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 
 func TestStopsByItselfAfterLimit(t *testing.T) {
 	opts := testOptions()
-	opts.Limit = 500
+	opts.MaxTickets = 500
 	kafka := &fakeKafka{}
 	p, m := newTestProducer(t, opts, kafka, &roundRobin{n: 9})
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"time"
 )
 
@@ -62,21 +61,43 @@ func Until(base, max time.Duration) Policy {
 // [ErrInvalidPolicy]. Each message names the field, its value and what is
 // allowed.
 func (p Policy) Validate() error {
-	var problems []string
+	var errs []error
 	if p.MaxAttempts < 0 {
-		problems = append(problems, fmt.Sprintf("MaxAttempts = %d: must be >= 0 (0 means no limit, 1 no retry)", p.MaxAttempts))
+		errs = append(errs, fmt.Errorf("MaxAttempts=%d: must be >= 0 (0 means no limit, 1 no retry)", p.MaxAttempts))
 	}
-	if p.Base <= 0 {
-		problems = append(problems, fmt.Sprintf("Base = %s: must be > 0", p.Base))
-	}
-	if p.MaxDelay < p.Base {
-		problems = append(problems, fmt.Sprintf("MaxDelay = %s: must be >= Base (%s)", p.MaxDelay, p.Base))
-	}
-	if len(problems) > 0 {
-		// One line per problem, as errors.Join would print them.
-		return fmt.Errorf("%w: %s", ErrInvalidPolicy, strings.Join(problems, "\n"))
+	errs = append(errs, p.ValidateAs(Names{Base: "Base", MaxDelay: "MaxDelay"}))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
 	}
 	return nil
+}
+
+// Names are the settings a Policy is read from, for the messages of
+// [Policy.ValidateAs].
+type Names struct {
+	// MaxAttempts names the attempts; empty for a policy without a limit,
+	// whose attempts are then not checked.
+	MaxAttempts string
+	Base        string
+	MaxDelay    string
+}
+
+// ValidateAs returns every invalid field of p, each message naming the
+// setting it came from, its value and what is allowed: the one check of a
+// retry policy, wherever it is configured. A named MaxAttempts must be at
+// least 1.
+func (p Policy) ValidateAs(n Names) error {
+	var errs []error
+	if n.MaxAttempts != "" && p.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("%s=%d: must be >= 1 (1 means no retry)", n.MaxAttempts, p.MaxAttempts))
+	}
+	if p.Base <= 0 {
+		errs = append(errs, fmt.Errorf("%s=%s: must be > 0", n.Base, p.Base))
+	}
+	if p.MaxDelay < p.Base {
+		errs = append(errs, fmt.Errorf("%s=%s: must be >= %s (%s)", n.MaxDelay, p.MaxDelay, n.Base, p.Base))
+	}
+	return errors.Join(errs...)
 }
 
 // Ceiling returns the largest wait [Policy.Delay] may return after

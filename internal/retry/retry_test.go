@@ -32,15 +32,15 @@ func TestPolicyValidate(t *testing.T) {
 		{"valid", retry.Policy{MaxAttempts: 1, Base: time.Millisecond, MaxDelay: time.Millisecond}, ""},
 		{"no limit", retry.Policy{MaxAttempts: 0, Base: time.Millisecond, MaxDelay: time.Second}, ""},
 		{"negative attempts", retry.Policy{MaxAttempts: -2, Base: time.Millisecond, MaxDelay: time.Second},
-			"invalid retry policy: MaxAttempts = -2: must be >= 0 (0 means no limit, 1 no retry)"},
+			"invalid retry policy: MaxAttempts=-2: must be >= 0 (0 means no limit, 1 no retry)"},
 		{"zero base", retry.Policy{MaxAttempts: 3, Base: 0, MaxDelay: time.Second},
-			"invalid retry policy: Base = 0s: must be > 0"},
+			"invalid retry policy: Base=0s: must be > 0"},
 		{"max below base", retry.Policy{MaxAttempts: 3, Base: time.Second, MaxDelay: time.Millisecond},
-			"invalid retry policy: MaxDelay = 1ms: must be >= Base (1s)"},
+			"invalid retry policy: MaxDelay=1ms: must be >= Base (1s)"},
 		{"every field named", retry.Policy{MaxAttempts: -1, Base: -time.Second, MaxDelay: -2 * time.Second},
-			"invalid retry policy: MaxAttempts = -1: must be >= 0 (0 means no limit, 1 no retry)\n" +
-				"Base = -1s: must be > 0\n" +
-				"MaxDelay = -2s: must be >= Base (-1s)"},
+			"invalid retry policy: MaxAttempts=-1: must be >= 0 (0 means no limit, 1 no retry)\n" +
+				"Base=-1s: must be > 0\n" +
+				"MaxDelay=-2s: must be >= Base (-1s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -431,4 +431,15 @@ func TestFailureError(t *testing.T) {
 		})
 	}
 	assert.Empty(t, (&retry.Failure{}).Message())
+}
+
+func TestValidateAsNamesTheSettings(t *testing.T) {
+	err := retry.Policy{MaxAttempts: 0, Base: 0, MaxDelay: -time.Second}.
+		ValidateAs(retry.Names{MaxAttempts: "RETRY_MAX", Base: "RETRY_BASE", MaxDelay: "RETRY_MAX_DELAY"})
+	assert.EqualError(t, err, "RETRY_MAX=0: must be >= 1 (1 means no retry)\n"+
+		"RETRY_BASE=0s: must be > 0\n"+
+		"RETRY_MAX_DELAY=-1s: must be >= RETRY_BASE (0s)")
+
+	assert.NoError(t, retry.Until(time.Second, time.Minute).ValidateAs(retry.Names{Base: "B", MaxDelay: "M"}),
+		"without a named limit, the attempts are not checked")
 }

@@ -1,9 +1,12 @@
-// Package service runs the producer and the consumer as services: each
-// one's metrics, monitoring endpoints, Kafka clients, topics and engine,
-// wired the same way for the daemons and for the demo.
+// Package service holds what every daemon shares around its engine: the
+// section of the configuration every daemon has (its port, log level and
+// shutdown budget) and its endpoints, /metrics, /healthz and /readyz.
 //
-// A service starts in this order, so that /healthz answers while Kafka is
-// still being reached and /readyz says why the service is not ready yet:
+// Each engine package assembles its own service from these parts
+// (producer.NewService, consumer.NewService), so that a binary links only
+// its own engine. A service starts in this order, so that /healthz answers
+// while Kafka is still being reached and /readyz says why the service is
+// not ready yet:
 //
 //  1. the registry, the engine's metrics with their series at zero, and
 //     the export of sarama's client metrics;
@@ -13,6 +16,6 @@
 //     output and dead-letter topics once the input topic exists;
 //  5. the engine, which runs until ctx ends.
 //
-// Both functions leave sarama's process-wide logger alone: the binary
-// calls kafka.RouteSaramaLogs.
+// Services leave sarama's process-wide logger alone: the binary calls
+// kafka.RouteSaramaLogs.
 package service

@@ -1,11 +1,15 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/monitoring"
@@ -15,32 +19,70 @@ import (
 // yet.
 var errConnecting = errors.New("connecting to Kafka")
 
-// readiness reports the running engine's readiness, or errConnecting until
-// there is one.
-func readiness[E any, PE interface {
-	*E
-	Ready() error
-}](running *atomic.Pointer[E]) monitoring.ReadinessFunc {
-	return func() error {
-		if e := running.Load(); e != nil {
-			return PE(e).Ready()
-		}
-		return errConnecting
-	}
+// Options are what a caller may change in how a service is served. The
+// zero value serves the daemon: a new registry on every interface at
+// METRICS_PORT.
+type Options struct {
+	// Registry holds the service's metrics and is served on /metrics
+	// (default: a new metrics.NewRegistry()). Pass one to gather it too.
+	Registry *prometheus.Registry
+	// Addr is the endpoints' listen address (default ":METRICS_PORT", every
+	// interface); port 0 picks a free one.
+	Addr string
 }
 
-// registryOrNew returns reg, or a new registry when reg is nil.
-func registryOrNew(reg *prometheus.Registry) *prometheus.Registry {
-	if reg != nil {
-		return reg
-	}
-	return metrics.NewRegistry()
+// Endpoints are a service's registry and its /metrics, /healthz and
+// /readyz, bound as soon as they are made so that a port in use fails
+// start-up. /readyz answers "connecting to Kafka" until an engine is set.
+type Endpoints struct {
+	// Registry is the registry served on /metrics.
+	Registry *prometheus.Registry
+	srv      *monitoring.Server
+	ready    atomic.Pointer[func() error]
 }
 
-// addrOr returns addr, or ":port" (every interface) when addr is empty.
-func addrOr(addr string, port int) string {
-	if addr != "" {
-		return addr
+// Listen returns the endpoints of a service whose METRICS_PORT is port.
+func Listen(cfg Config, opts Options, log *zap.Logger) (*Endpoints, error) {
+	e := &Endpoints{Registry: opts.Registry}
+	if e.Registry == nil {
+		e.Registry = metrics.NewRegistry()
 	}
-	return fmt.Sprintf(":%d", port)
+	addr := opts.Addr
+	if addr == "" {
+		addr = fmt.Sprintf(":%d", cfg.MetricsPort)
+	}
+	srv, err := monitoring.Listen(addr, e.Registry, e.readiness, log.Named("http"))
+	if err != nil {
+		return nil, err
+	}
+	e.srv = srv
+	return e, nil
+}
+
+// Addr is the address the endpoints listen on.
+func (e *Endpoints) Addr() net.Addr { return e.srv.Addr() }
+
+// SetReady makes ready the answer of /readyz.
+func (e *Endpoints) SetReady(ready func() error) { e.ready.Store(&ready) }
+
+func (e *Endpoints) readiness() error {
+	if ready := e.ready.Load(); ready != nil {
+		return (*ready)()
+	}
+	return errConnecting
+}
+
+// Run serves the endpoints while work runs, and returns once both have
+// stopped: the endpoints stop when work returns, and work's context ends
+// if serving fails.
+func (e *Endpoints) Run(ctx context.Context, work func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return e.srv.Run(gctx) })
+	g.Go(func() error {
+		defer cancel()
+		return work(gctx)
+	})
+	return g.Wait()
 }

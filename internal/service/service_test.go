@@ -1,9 +1,8 @@
-package service
+package service_test
 
 import (
 	"context"
 	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -16,10 +15,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"ticket-processor/internal/config"
 	"ticket-processor/internal/consumer"
 	"ticket-processor/internal/kafkatest"
 	"ticket-processor/internal/producer"
+	"ticket-processor/internal/service"
 )
 
 // TestMain checks for leaked goroutines. go-metrics, which sarama uses,
@@ -31,38 +30,38 @@ func TestMain(m *testing.M) {
 
 func noEnv(string) (string, bool) { return "", false }
 
-func producerConfig(t *testing.T, brokers []string) config.Producer {
-	cfg, err := config.LoadProducer(nil, noEnv)
+func producerConfig(t *testing.T, brokers []string) producer.ServiceConfig {
+	cfg, err := producer.LoadServiceConfig(nil, noEnv)
 	require.NoError(t, err)
 	cfg.Kafka.Brokers = brokers
 	cfg.Service.ShutdownTimeout = 5 * time.Second
 	return cfg
 }
 
-func consumerConfig(t *testing.T, brokers []string) config.Consumer {
-	cfg, err := config.LoadConsumer(nil, noEnv)
+func consumerConfig(t *testing.T, brokers []string) consumer.ServiceConfig {
+	cfg, err := consumer.LoadServiceConfig(nil, noEnv)
 	require.NoError(t, err)
 	cfg.Kafka.Brokers = brokers
 	cfg.Service.ShutdownTimeout = 5 * time.Second
-	cfg.DrainTimeout = time.Second
+	cfg.Consumer.DrainTimeout = time.Second
 	return cfg
 }
 
 // service is a RunProducer or RunConsumer call in the background.
-type service struct {
+type running struct {
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func start(run func(ctx context.Context) error) *service {
+func start(run func(ctx context.Context) error) *running {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &service{cancel: cancel, done: make(chan error, 1)}
+	s := &running{cancel: cancel, done: make(chan error, 1)}
 	go func() { s.done <- run(ctx) }()
 	return s
 }
 
 // stop ends the service and returns its error.
-func (s *service) stop(t *testing.T) error {
+func (s *running) stop(t *testing.T) error {
 	t.Helper()
 	s.cancel()
 	select {
@@ -72,20 +71,6 @@ func (s *service) stop(t *testing.T) error {
 		t.Fatal("the service did not stop")
 		return nil
 	}
-}
-
-// started returns the address reported to a Started hook.
-func started(t *testing.T, addrs <-chan net.Addr, s *service) string {
-	t.Helper()
-	select {
-	case addr := <-addrs:
-		return "http://" + addr.String()
-	case err := <-s.done:
-		t.Fatalf("the service stopped before its engine started: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the engine did not start")
-	}
-	return ""
 }
 
 // TestServicesRunThePipelineOnKfake runs both services as the daemons do,
@@ -101,29 +86,24 @@ func TestServicesRunThePipelineOnKfake(t *testing.T) {
 	log := zaptest.NewLogger(t)
 
 	pcfg := producerConfig(t, brokers)
-	pcfg.TopicPartitions = 3
-	pcfg.MaxTickets = 200
-	pcfg.Rate = 400
+	pcfg.Producer.TopicPartitions = 3
+	pcfg.Producer.MaxTickets = 200
+	pcfg.Producer.Rate = 400
 	ccfg := consumerConfig(t, brokers)
 
 	producerReg, consumerReg := prometheus.NewRegistry(), prometheus.NewRegistry()
-	producerUp, consumerUp := make(chan net.Addr, 1), make(chan net.Addr, 1)
-	prod := start(func(ctx context.Context) error {
-		return RunProducer(ctx, pcfg, ProducerOptions{
-			Registry: producerReg,
-			Addr:     "127.0.0.1:0",
-			Started:  func(_ *producer.Producer, addr net.Addr) { producerUp <- addr },
-		}, log.Named("producer"))
-	})
-	producerURL := started(t, producerUp, prod)
-	cons := start(func(ctx context.Context) error {
-		return RunConsumer(ctx, ccfg, ConsumerOptions{
-			Registry: consumerReg,
-			Addr:     "127.0.0.1:0",
-			Started:  func(_ *consumer.Consumer, addr net.Addr) { consumerUp <- addr },
-		}, log.Named("consumer"))
-	})
-	consumerURL := started(t, consumerUp, cons)
+	producerSvc, err := producer.NewService(pcfg, producer.ServiceOptions{
+		Options: service.Options{Registry: producerReg, Addr: "127.0.0.1:0"},
+	}, log.Named("producer"))
+	require.NoError(t, err)
+	prod := start(producerSvc.Run)
+	producerURL := "http://" + producerSvc.Addr().String()
+	consumerSvc, err := consumer.NewService(ccfg, consumer.ServiceOptions{
+		Options: service.Options{Registry: consumerReg, Addr: "127.0.0.1:0"},
+	}, log.Named("consumer"))
+	require.NoError(t, err)
+	cons := start(consumerSvc.Run)
+	consumerURL := "http://" + consumerSvc.Addr().String()
 
 	kafkatest.WaitStatus(t, consumerURL+"/readyz", 200, 30*time.Second)
 	consumerMetrics := kafkatest.Body(t, consumerURL+"/metrics")
@@ -148,7 +128,7 @@ func TestServicesRunThePipelineOnKfake(t *testing.T) {
 	client, err := sarama.NewClient(brokers, sarama.NewConfig())
 	require.NoError(t, err)
 	defer client.Close()
-	for _, topic := range []string{pcfg.Topic, ccfg.OutputTopic, ccfg.DLQTopic} {
+	for _, topic := range []string{pcfg.Producer.Topic, ccfg.Consumer.OutputTopic, ccfg.Consumer.DLQTopic} {
 		partitions, err := client.Partitions(topic)
 		require.NoError(t, err, topic)
 		assert.Len(t, partitions, 3, "topic %s", topic)
@@ -181,10 +161,18 @@ func TestServicesAnswerBeforeKafkaDoes(t *testing.T) {
 		run  func(ctx context.Context, addr string) error
 	}{
 		{"producer", func(ctx context.Context, addr string) error {
-			return RunProducer(ctx, producerConfig(t, unreachable), ProducerOptions{Addr: addr}, zap.NewNop())
+			svc, err := producer.NewService(producerConfig(t, unreachable), producer.ServiceOptions{Options: service.Options{Addr: addr}}, zap.NewNop())
+			if err != nil {
+				return err
+			}
+			return svc.Run(ctx)
 		}},
 		{"consumer", func(ctx context.Context, addr string) error {
-			return RunConsumer(ctx, consumerConfig(t, unreachable), ConsumerOptions{Addr: addr}, zap.NewNop())
+			svc, err := consumer.NewService(consumerConfig(t, unreachable), consumer.ServiceOptions{Options: service.Options{Addr: addr}}, zap.NewNop())
+			if err != nil {
+				return err
+			}
+			return svc.Run(ctx)
 		}},
 	}
 	for _, tt := range tests {

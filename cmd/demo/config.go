@@ -1,21 +1,24 @@
-package config
+package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"math"
 	"time"
+
+	"ticket-processor/internal/config"
+	"ticket-processor/internal/consumer"
+	"ticket-processor/internal/kafka"
+	"ticket-processor/internal/producer"
 )
 
-// Demo configures the demo command, which runs the producer and the
+// demoConfig configures the demo command, which runs the producer and the
 // consumer in one process: on an embedded broker unless KAFKA_BROKERS names
 // a cluster. Everything the demo does not expose keeps the daemons'
-// defaults; see [Demo.Producer] and [Demo.Consumer].
-type Demo struct {
+// defaults; see [demoConfig.Producer] and [demoConfig.Consumer].
+type demoConfig struct {
 	// Kafka is the connection to an existing cluster. It is used only when
 	// EmbeddedBroker is false.
-	Kafka Kafka
+	Kafka kafka.Config
 	// EmbeddedBroker is true when neither KAFKA_BROKERS nor --kafka-brokers
 	// names a broker (an empty value counts as unset): the demo then starts
 	// a Kafka-protocol broker on loopback, and Kafka.Brokers is empty.
@@ -54,79 +57,66 @@ type Demo struct {
 	ShutdownTimeout time.Duration
 }
 
-// LoadDemo reads the demo's configuration from the environment (lookup,
+// loadDemo reads the demo's configuration from the environment (lookup,
 // os.LookupEnv when nil) and the command-line args, and validates it.
 // Every problem is reported in one joined error.
-func LoadDemo(args []string, lookup func(string) (string, bool)) (Demo, error) {
-	var c Demo
-	s := newSource("demo", lookup)
-	c.Kafka.bind(s, "ticket-processor-demo")
-	s.Int(&c.BrokerPort, "BROKER_PORT", 0, "port of the embedded broker, used when KAFKA_BROKERS is unset; 0 picks a free port")
-	s.Float(&c.Rate, "RATE", 200, "tickets per second; 0 means unthrottled")
-	s.Int(&c.Orders, "ORDERS", 100, "orders open at once")
-	s.Int(&c.Partitions, "PARTITIONS", 6, "partitions of the tickets topic when the demo creates it")
-	s.Int(&c.Workers, "WORKERS", 8, "tickets of one partition processed at once")
-	s.Duration(&c.Duration, "DURATION", 0, "produce for this long, then stop; 0 runs until Ctrl-C")
-	s.Float(&c.FailRate, "FAIL_RATE", 0.02, "0 to 1: share of tickets failing transiently at first, and bad records mixed in per ticket")
-	s.Int(&c.ProducerPort, "PRODUCER_PORT", 2112, "port for the producer's /metrics, /healthz and /readyz; 0 picks a free port")
-	s.Int(&c.ConsumerPort, "CONSUMER_PORT", 2113, "port for the consumer's /metrics, /healthz and /readyz; 0 picks a free port")
-	s.String(&c.LogFile, "LOG_FILE", "demo.log", "file the logs are written to; empty for none (errors also go to stderr)")
-	s.String(&c.LogLevel, "LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	s.Duration(&c.ShutdownTimeout, "SHUTDOWN_TIMEOUT", 20*time.Second, "time allowed for a graceful stop")
-	err := s.parse(args)
-	if isHelp(err) {
-		return c, &HelpError{Usage: s.usage()}
+func loadDemo(args []string, lookup func(string) (string, bool)) (demoConfig, error) {
+	c := demoConfig{
+		Rate: 200, Orders: 100, Partitions: 6, Workers: 8, FailRate: 0.02,
+		ProducerPort: 2112, ConsumerPort: 2113, LogFile: "demo.log", LogLevel: "info",
+		ShutdownTimeout: 20 * time.Second,
 	}
-	if c.EmbeddedBroker = len(c.Kafka.Brokers) == 0 || !s.isSet("KAFKA_BROKERS"); c.EmbeddedBroker {
+	c.Kafka.SetDefaults("ticket-processor-demo")
+	s := config.NewSource("demo", lookup)
+	c.Kafka.Bind(s)
+	s.Int(&c.BrokerPort, "BROKER_PORT", "port of the embedded broker, used when KAFKA_BROKERS is unset; 0 picks a free port")
+	s.Float(&c.Rate, "RATE", "tickets per second; 0 means unthrottled")
+	s.Int(&c.Orders, "ORDERS", "orders open at once")
+	s.Int(&c.Partitions, "PARTITIONS", "partitions of the tickets topic when the demo creates it")
+	s.Int(&c.Workers, "WORKERS", "tickets of one partition processed at once")
+	s.Duration(&c.Duration, "DURATION", "produce for this long, then stop; 0 runs until Ctrl-C")
+	s.Float(&c.FailRate, "FAIL_RATE", "0 to 1: share of tickets failing transiently at first, and bad records mixed in per ticket")
+	s.Int(&c.ProducerPort, "PRODUCER_PORT", "port for the producer's /metrics, /healthz and /readyz; 0 picks a free port")
+	s.Int(&c.ConsumerPort, "CONSUMER_PORT", "port for the consumer's /metrics, /healthz and /readyz; 0 picks a free port")
+	s.String(&c.LogFile, "LOG_FILE", "file the logs are written to; empty for none (errors also go to stderr)")
+	s.String(&c.LogLevel, "LOG_LEVEL", "log level: debug, info, warn or error")
+	s.Duration(&c.ShutdownTimeout, "SHUTDOWN_TIMEOUT", "time allowed for a graceful stop")
+	err := s.Finish(args)
+	var help *config.HelpError
+	if errors.As(err, &help) {
+		return c, err
+	}
+	if c.EmbeddedBroker = len(c.Kafka.Brokers) == 0 || !s.IsSet("KAFKA_BROKERS"); c.EmbeddedBroker {
 		c.Kafka.Brokers = nil // the embedded broker's address is known once it listens
 	}
 	return c, errors.Join(err, c.Validate())
 }
 
-// isSet reports whether env, or the flag derived from it, was given a
-// value other than the default.
-func (s *source) isSet(env string) bool {
-	if _, ok := s.lookup(env); ok {
-		return true
-	}
-	set := false
-	s.fs.Visit(func(f *flag.Flag) { set = set || f.Name == flagName(env) })
-	return set
-}
-
-// Validate returns every invalid field, each naming its variable, its value
-// and what is allowed.
-func (c Demo) Validate() error {
+// Validate returns every invalid field, each naming its variable, its
+// value and what is allowed. The settings the demo hands to the daemons'
+// sections (RATE, ORDERS, WORKERS, KAFKA_*) are checked by those sections.
+func (c demoConfig) Validate() error {
 	var errs []error
 	if c.EmbeddedBroker {
-		if c.Kafka.TLS.Enabled || c.Kafka.SASL.Mechanism != SASLNone {
+		if c.Kafka.TLS.Enabled || c.Kafka.SASL.Mechanism != kafka.SASLNone {
 			errs = append(errs, errors.New("KAFKA_TLS_ENABLED and KAFKA_SASL_MECHANISM need KAFKA_BROKERS: the embedded broker speaks plaintext only"))
 		}
 	} else if c.BrokerPort != 0 {
 		errs = append(errs, fmt.Errorf("BROKER_PORT=%d: applies only to the embedded broker, which does not start when KAFKA_BROKERS is set", c.BrokerPort))
 	}
-	k := c.Kafka
+	brokers := c.Kafka.Brokers
 	if c.EmbeddedBroker {
-		// Check the rest of the section against a stand-in address.
-		k.Brokers = []string{"127.0.0.1:9092"}
+		// Check the rest of the sections against a stand-in address.
+		brokers = []string{"127.0.0.1:9092"}
 	}
-	if err := k.Validate(); err != nil {
-		errs = append(errs, err)
-	}
+	p, k := c.Producer(brokers), c.Consumer(brokers)
+	k.Kafka.ClientID = c.Kafka.ClientID
+	errs = append(errs, k.Kafka.Validate(), p.Producer.Validate(), p.Generator.Validate(), k.Consumer.Validate())
 	if c.BrokerPort < 0 || c.BrokerPort > 65535 {
 		errs = append(errs, fmt.Errorf("BROKER_PORT=%d: must be 0-65535 (0 picks a free port)", c.BrokerPort))
 	}
-	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) {
-		errs = append(errs, fmt.Errorf("RATE=%g (--rate): must be a finite number >= 0 (0 means unthrottled)", c.Rate))
-	}
-	if c.Orders < 1 || c.Orders > 1_000_000 {
-		errs = append(errs, fmt.Errorf("ORDERS=%d (--orders): must be 1-1000000", c.Orders))
-	}
 	if c.Partitions < 1 || c.Partitions > 1000 {
 		errs = append(errs, fmt.Errorf("PARTITIONS=%d (--partitions): must be 1-1000", c.Partitions))
-	}
-	if c.Workers < 1 || c.Workers > 1024 {
-		errs = append(errs, fmt.Errorf("WORKERS=%d (--workers): must be 1-1024", c.Workers))
 	}
 	if c.Duration < 0 {
 		errs = append(errs, fmt.Errorf("DURATION=%s (--duration): must be >= 0 (0 runs until Ctrl-C)", c.Duration))
@@ -134,18 +124,18 @@ func (c Demo) Validate() error {
 	if !(c.FailRate >= 0 && c.FailRate <= 1) { // also rejects NaN
 		errs = append(errs, fmt.Errorf("FAIL_RATE=%g (--fail-rate): must be between 0 and 1", c.FailRate))
 	}
-	for _, p := range []struct {
+	for _, port := range []struct {
 		env  string
 		port int
 	}{{"PRODUCER_PORT", c.ProducerPort}, {"CONSUMER_PORT", c.ConsumerPort}} {
-		if p.port < 0 || p.port > 65535 {
-			errs = append(errs, fmt.Errorf("%s=%d (--%s): must be 0-65535 (0 picks a free port)", p.env, p.port, flagName(p.env)))
+		if port.port < 0 || port.port > 65535 {
+			errs = append(errs, fmt.Errorf("%s=%d (%s): must be 0-65535 (0 picks a free port)", port.env, port.port, config.FlagName(port.env)))
 		}
 	}
 	if c.ProducerPort != 0 && c.ProducerPort == c.ConsumerPort {
 		errs = append(errs, fmt.Errorf("CONSUMER_PORT=%d (--consumer-port): must differ from PRODUCER_PORT", c.ConsumerPort))
 	}
-	if !validLogLevel(c.LogLevel) {
+	if !config.ValidLogLevel(c.LogLevel) {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q (--log-level): want debug, info, warn or error", c.LogLevel))
 	}
 	if c.ShutdownTimeout <= 0 {
@@ -154,41 +144,41 @@ func (c Demo) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Producer returns the producer daemon's configuration as the demo runs
+// Producer returns the producer service's configuration as the demo runs
 // it: the daemon's defaults, with the demo's brokers, rate, orders and
 // partitions. Environment variables of the daemon other than the demo's
 // own do not apply.
-func (c Demo) Producer(brokers []string) Producer {
-	p, _ := LoadProducer(nil, noEnvironment) // the defaults are valid
+func (c demoConfig) Producer(brokers []string) producer.ServiceConfig {
+	var p producer.ServiceConfig
+	p.SetDefaults()
 	p.Kafka = c.kafkaFor(brokers, "producer")
 	p.Service.LogLevel = c.LogLevel
 	p.Service.ShutdownTimeout = c.ShutdownTimeout
-	p.Rate = c.Rate
-	p.Orders = c.Orders
-	p.TopicPartitions = c.Partitions
+	p.Producer.Rate = c.Rate
+	p.Producer.TopicPartitions = c.Partitions
+	p.Generator.Orders = c.Orders
 	return p
 }
 
-// Consumer returns the consumer daemon's configuration as the demo runs
+// Consumer returns the consumer service's configuration as the demo runs
 // it: the daemon's defaults, with the demo's brokers and workers, its own
 // consumer group, and lag measured every second for the status line.
-func (c Demo) Consumer(brokers []string) Consumer {
-	k, _ := LoadConsumer(nil, noEnvironment) // the defaults are valid
+func (c demoConfig) Consumer(brokers []string) consumer.ServiceConfig {
+	var k consumer.ServiceConfig
+	k.SetDefaults()
 	k.Kafka = c.kafkaFor(brokers, "consumer")
 	k.Service.LogLevel = c.LogLevel
 	k.Service.ShutdownTimeout = c.ShutdownTimeout
-	k.GroupID = "ticket-processor-demo"
-	k.Workers = c.Workers
-	k.MaxInFlight = max(k.MaxInFlight, c.Workers) // the daemon needs MAX_IN_FLIGHT >= WORKERS
-	k.LagInterval = time.Second
+	k.Consumer.GroupID = "ticket-processor-demo"
+	k.Consumer.Workers = c.Workers
+	k.Consumer.MaxInFlight = max(k.Consumer.MaxInFlight, c.Workers) // the daemon needs MAX_IN_FLIGHT >= WORKERS
+	k.Consumer.LagInterval = time.Second
 	return k
 }
 
-func (c Demo) kafkaFor(brokers []string, side string) Kafka {
+func (c demoConfig) kafkaFor(brokers []string, side string) kafka.Config {
 	k := c.Kafka
 	k.Brokers = brokers
 	k.ClientID = c.Kafka.ClientID + "-" + side
 	return k
 }
-
-func noEnvironment(string) (string, bool) { return "", false }

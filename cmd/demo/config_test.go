@@ -1,4 +1,4 @@
-package config
+package main
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 )
 
 func TestDemoDefaults(t *testing.T) {
-	c, err := LoadDemo(nil, env(nil))
+	c, err := loadDemo(nil, env())
 	require.NoError(t, err)
 	assert.True(t, c.EmbeddedBroker)
 	assert.Empty(t, c.Kafka.Brokers, "the embedded broker's address is known once it listens")
@@ -28,19 +28,19 @@ func TestDemoUsesKafkaBrokersWhenSet(t *testing.T) {
 	tests := []struct {
 		name     string
 		args     []string
-		env      map[string]string
+		env      []string
 		embedded bool
 		brokers  []string
 	}{
 		{name: "unset", embedded: true},
-		{name: "empty", env: map[string]string{"KAFKA_BROKERS": ""}, embedded: true},
-		{name: "environment", env: map[string]string{"KAFKA_BROKERS": "k1:9092,k2:9092"}, brokers: []string{"k1:9092", "k2:9092"}},
+		{name: "empty", env: []string{"KAFKA_BROKERS="}, embedded: true},
+		{name: "environment", env: []string{"KAFKA_BROKERS=k1:9092,k2:9092"}, brokers: []string{"k1:9092", "k2:9092"}},
 		{name: "flag", args: []string{"--kafka-brokers", "k3:9092"}, brokers: []string{"k3:9092"}},
 		{name: "flag set to its default", args: []string{"--kafka-brokers", "localhost:9092"}, brokers: []string{"localhost:9092"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := LoadDemo(tt.args, env(tt.env))
+			c, err := loadDemo(tt.args, env(tt.env...))
 			require.NoError(t, err)
 			assert.Equal(t, tt.embedded, c.EmbeddedBroker)
 			assert.Equal(t, tt.brokers, c.Kafka.Brokers)
@@ -49,8 +49,8 @@ func TestDemoUsesKafkaBrokersWhenSet(t *testing.T) {
 }
 
 func TestDemoDerivesTheDaemonsConfigurations(t *testing.T) {
-	c, err := LoadDemo([]string{"--rate", "50", "--orders", "7", "--partitions", "3", "--workers", "2", "--log-level", "debug"},
-		env(map[string]string{"RETRY_MAX": "1", "COMPRESSION": "none"}))
+	c, err := loadDemo([]string{"--rate", "50", "--orders", "7", "--partitions", "3", "--workers", "2", "--log-level", "debug"},
+		env("RETRY_MAX=1", "COMPRESSION=none"))
 	require.NoError(t, err)
 	brokers := []string{"127.0.0.1:40000"}
 
@@ -58,33 +58,33 @@ func TestDemoDerivesTheDaemonsConfigurations(t *testing.T) {
 	require.NoError(t, p.Validate())
 	assert.Equal(t, brokers, p.Kafka.Brokers)
 	assert.Equal(t, "ticket-processor-demo-producer", p.Kafka.ClientID)
-	assert.Equal(t, 50.0, p.Rate)
-	assert.Equal(t, 7, p.Orders)
-	assert.Equal(t, 3, p.TopicPartitions)
+	assert.Equal(t, 50.0, p.Producer.Rate)
+	assert.Equal(t, 7, p.Generator.Orders)
+	assert.Equal(t, 3, p.Producer.TopicPartitions)
 	assert.Equal(t, "debug", p.Service.LogLevel)
-	assert.Equal(t, "lz4", p.Compression, "the daemon's default: its environment does not apply")
+	assert.Equal(t, "lz4", p.Producer.Compression, "the daemon's default: its environment does not apply")
 
 	k := c.Consumer(brokers)
 	require.NoError(t, k.Validate())
 	assert.Equal(t, brokers, k.Kafka.Brokers)
 	assert.Equal(t, "ticket-processor-demo-consumer", k.Kafka.ClientID)
-	assert.Equal(t, "ticket-processor-demo", k.GroupID, "a group of its own")
-	assert.Equal(t, 2, k.Workers)
-	assert.Equal(t, time.Second, k.LagInterval)
-	assert.Equal(t, 5, k.RetryMax, "the daemon's default: its environment does not apply")
-	assert.Equal(t, "tickets", k.Topic)
-	assert.Equal(t, p.Topic, k.Topic)
+	assert.Equal(t, "ticket-processor-demo", k.Consumer.GroupID, "a group of its own")
+	assert.Equal(t, 2, k.Consumer.Workers)
+	assert.Equal(t, time.Second, k.Consumer.LagInterval)
+	assert.Equal(t, 5, k.Consumer.Retry.MaxAttempts, "the daemon's default: its environment does not apply")
+	assert.Equal(t, "tickets", k.Consumer.Topic)
+	assert.Equal(t, p.Producer.Topic, k.Consumer.Topic)
 }
 
 func TestDemoReportsEveryProblemAtOnce(t *testing.T) {
-	_, err := LoadDemo([]string{"--fail-rate", "2", "--workers", "0", "--duration", "-1s"},
-		env(map[string]string{"RATE": "-3", "PARTITIONS": "0"}))
+	_, err := loadDemo([]string{"--fail-rate", "2", "--workers", "0", "--duration", "-1s"},
+		env("RATE=-3", "PARTITIONS=0"))
 	require.Error(t, err)
 	for _, want := range []string{
 		"FAIL_RATE=2 (--fail-rate): must be between 0 and 1",
-		"WORKERS=0 (--workers): must be 1-1024",
+		"WORKERS=0: must be 1-1024",
 		"DURATION=-1s (--duration): must be >= 0",
-		"RATE=-3 (--rate): must be a finite number >= 0",
+		"RATE=-3: must be a finite number >= 0",
 		"PARTITIONS=0 (--partitions): must be 1-1000",
 	} {
 		assert.Contains(t, err.Error(), want)
@@ -92,11 +92,11 @@ func TestDemoReportsEveryProblemAtOnce(t *testing.T) {
 }
 
 func TestDemoConsumerTakesAsManyInFlightAsWorkers(t *testing.T) {
-	c, err := LoadDemo([]string{"--workers", "1024"}, env(nil))
+	c, err := loadDemo([]string{"--workers", "1024"}, env())
 	require.NoError(t, err)
 
 	k := c.Consumer([]string{"127.0.0.1:40000"})
 
 	require.NoError(t, k.Validate())
-	assert.Equal(t, 1024, k.MaxInFlight)
+	assert.Equal(t, 1024, k.Consumer.MaxInFlight)
 }
