@@ -173,7 +173,7 @@ func TestDemoOnExistingBrokerKeepsEveryOrderWhole(t *testing.T) {
 		e, err := dlq.Parse(m)
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(string(e.Key), "junk-"), "dead-lettered %q is a bad record", e.Key)
-		reasons[e.Failure.Reason]++
+		reasons[string(e.Failure.Reason)]++
 	}
 	assert.Equal(t, r.BadRecords, reasons, "each bad record got the reason of its kind")
 }

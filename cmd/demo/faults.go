@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/producer"
@@ -98,7 +99,7 @@ func mix(x uint64) uint64 {
 }
 
 // Kinds of bad record, named after the dead-letter reason each one gets.
-var badRecordKinds = []string{models.ReasonMalformed, models.ReasonInvalidField, models.ReasonUnknownSchema}
+var badRecordKinds = []failure.Reason{failure.Malformed, failure.InvalidField, failure.UnknownSchema}
 
 // badRecords mixes records that the consumer must dead-letter into the
 // tickets topic: rate of them per generated ticket. It wraps the
@@ -161,7 +162,7 @@ func (b *badRecords) run(ctx context.Context, out sarama.SyncProducer) {
 		}
 		owed := b.owed.Swap(0)
 		msgs := make([]*sarama.ProducerMessage, 0, owed)
-		kinds := make([]string, 0, owed)
+		kinds := make([]failure.Reason, 0, owed)
 		for range owed {
 			kind := badRecordKinds[b.n%len(badRecordKinds)]
 			msgs = append(msgs, badRecord(b.topic, kind, fmt.Sprintf("junk-%06d", b.n), time.Now()))
@@ -178,7 +179,7 @@ func (b *badRecords) run(ctx context.Context, out sarama.SyncProducer) {
 		}
 		for i, m := range msgs {
 			if err == nil || (len(failed) > 0 && !failed[m]) {
-				b.sent.WithLabelValues(kinds[i]).Inc()
+				b.sent.WithLabelValues(string(kinds[i])).Inc()
 			}
 		}
 		if err != nil {
@@ -189,7 +190,7 @@ func (b *badRecords) run(ctx context.Context, out sarama.SyncProducer) {
 
 // badRecord returns a record of the given kind for the tickets topic,
 // keyed by key, which also serves as its order id where it has one.
-func badRecord(topic, kind, key string, now time.Time) *sarama.ProducerMessage {
+func badRecord(topic string, kind failure.Reason, key string, now time.Time) *sarama.ProducerMessage {
 	t := models.Ticket{
 		TicketID: uuid.NewString(), OrderID: key, CustomerID: "cust-000000", Sequence: 1,
 		Type: models.EventCreated, Amount: 1999, Currency: "EUR", CreatedAt: now.UTC(),
@@ -197,13 +198,13 @@ func badRecord(topic, kind, key string, now time.Time) *sarama.ProducerMessage {
 	}
 	var value []byte
 	switch kind {
-	case models.ReasonMalformed:
+	case failure.Malformed:
 		full, _ := json.Marshal(t) // a Ticket always marshals
 		value = full[:len(full)/2]
-	case models.ReasonInvalidField:
+	case failure.InvalidField:
 		t.Amount, t.Currency = -100, "ZZZ"
 		value, _ = json.Marshal(t)
-	default: // models.ReasonUnknownSchema
+	default: // failure.UnknownSchema
 		t.SchemaVersion = models.SchemaVersion + 1
 		value, _ = json.Marshal(t)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
 )
@@ -70,13 +71,13 @@ func TestFlakyStepFailsTransiently(t *testing.T) {
 
 func TestBadRecordsGetTheReasonOfTheirKind(t *testing.T) {
 	for _, kind := range badRecordKinds {
-		t.Run(kind, func(t *testing.T) {
+		t.Run(string(kind), func(t *testing.T) {
 			msg := badRecord("tickets", kind, "junk-000001", time.Now())
 			value, err := msg.Value.Encode()
 			require.NoError(t, err)
 			_, err = models.Decode(value)
 			require.Error(t, err)
-			assert.Equal(t, kind, models.Reason(err))
+			assert.Equal(t, kind, failure.Of(err))
 		})
 	}
 }
@@ -107,7 +108,7 @@ func TestBadRecordsFollowTheTickets(t *testing.T) {
 	sent := func() float64 {
 		n := 0.0
 		for _, kind := range badRecordKinds {
-			n += testutil.ToFloat64(b.sent.WithLabelValues(kind))
+			n += testutil.ToFloat64(b.sent.WithLabelValues(string(kind)))
 		}
 		return n
 	}
@@ -115,7 +116,7 @@ func TestBadRecordsFollowTheTickets(t *testing.T) {
 	cancel()
 	<-done
 	for _, kind := range badRecordKinds {
-		assert.Equal(t, 1.0, testutil.ToFloat64(b.sent.WithLabelValues(kind)), kind)
+		assert.Equal(t, 1.0, testutil.ToFloat64(b.sent.WithLabelValues(string(kind))), kind)
 	}
 }
 
@@ -137,7 +138,7 @@ func TestBadRecordsNotAcknowledgedAreNotCounted(t *testing.T) {
 	require.Eventually(t, func() bool { return logs.FilterMessage("bad records not written").Len() == 1 }, 5*time.Second, time.Millisecond)
 	cancel()
 	<-done
-	assert.Zero(t, testutil.ToFloat64(b.sent.WithLabelValues(models.ReasonMalformed)))
+	assert.Zero(t, testutil.ToFloat64(b.sent.WithLabelValues(string(failure.Malformed))))
 }
 
 // sequence is a Source of minimal tickets.

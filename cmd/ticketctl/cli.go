@@ -11,6 +11,7 @@ import (
 
 	"ticket-processor/internal/config"
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 )
 
@@ -159,7 +160,7 @@ func parseCommand(command string, args []string, lookup func(string) (string, bo
 	)
 	fs.StringVar(&brokers, "brokers", brokers, "comma-separated Kafka bootstrap `brokers`, host:port (env KAFKA_BROKERS)")
 	fs.StringVar(&opts.dlqTopic, "dlq-topic", envOr(lookup, "DLQ_TOPIC", "tickets.dlq"), "dead-letter `topic` to read (env DLQ_TOPIC)")
-	fs.Var(&reasons, "reason", "keep entries with this `reason`; repeat or comma-separate for several: "+strings.Join(dlq.Reasons(), ", "))
+	fs.Var(&reasons, "reason", "keep entries with this `reason`; repeat or comma-separate for several: "+strings.Join(failure.Strings(), ", "))
 	fs.StringVar(&opts.filter.OrderID, "order", "", "keep entries of this order `id` (the record key)")
 	fs.Int64Var(&partition, "partition", 0, "keep entries from partition `n` of the original topic")
 	fs.Int64Var(&fromOffset, "from-offset", 0, "keep entries whose original offset is at least `n`")
@@ -190,10 +191,12 @@ func parseCommand(command string, args []string, lookup func(string) (string, bo
 	if fs.NArg() > 0 {
 		errs = append(errs, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " ")))
 	}
-	opts.filter.Reasons = reasons
 	for _, r := range reasons {
-		if !dlq.IsReason(r) {
-			errs = append(errs, fmt.Errorf("--reason=%s: want one of %s", r, strings.Join(dlq.Reasons(), ", ")))
+		opts.filter.Reasons = append(opts.filter.Reasons, failure.Reason(r))
+	}
+	for _, r := range reasons {
+		if !failure.Known(r) {
+			errs = append(errs, fmt.Errorf("--reason=%s: want one of %s", r, strings.Join(failure.Strings(), ", ")))
 		}
 	}
 	if set["partition"] {

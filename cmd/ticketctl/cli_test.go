@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 )
 
@@ -73,7 +74,7 @@ func TestParseArgsValid(t *testing.T) {
 				"--partition", "0", "--from-offset", "10", "--to-offset", "10", "--max-replays", "0", "--limit", "5",
 				"--output", "json", "--idle-timeout", "2s"},
 			want: options{command: commandList, kafka: defaultKafka(), dlqTopic: "tickets.dlq",
-				filter: dlq.Filter{Reasons: []string{"malformed", "too_large", "order_parked"}, OrderID: "order-42",
+				filter: dlq.Filter{Reasons: []failure.Reason{"malformed", "too_large", "order_parked"}, OrderID: "order-42",
 					Partition: ptr[int32](0), FromOffset: ptr[int64](10), ToOffset: ptr[int64](10), MaxReplays: 0},
 				limit: 5, output: outputJSON, idleTimeout: 2 * time.Second},
 		},

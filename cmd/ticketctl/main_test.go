@@ -8,6 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafkatest"
 )
 
@@ -27,7 +28,7 @@ var (
 // deadRecord returns a dead-letter record, as read from partition 0 of
 // tickets.dlq at dlqOffset, for the ticket of order at original partition
 // and offset of the tickets topic.
-func deadRecord(order string, partition int32, offset int64, reason string, replays int, dlqOffset int64) *sarama.ConsumerMessage {
+func deadRecord(order string, partition int32, offset int64, reason failure.Reason, replays int, dlqOffset int64) *sarama.ConsumerMessage {
 	headers := []*sarama.RecordHeader{{Key: []byte("trace-id"), Value: []byte("t-" + order)}}
 	if replays > 0 {
 		headers = append(headers, &sarama.RecordHeader{Key: []byte(dlq.HeaderReplayCount), Value: []byte{byte('0' + replays)}})
@@ -37,7 +38,7 @@ func deadRecord(order string, partition int32, offset int64, reason string, repl
 		Key: []byte(order), Value: []byte(`{"order_id":"` + order + `"}`), Headers: headers,
 	}
 	pm := dlq.NewRecord("tickets.dlq", "ticket-processor", original, dlq.Failure{
-		Class: dlq.ClassPermanent, Reason: reason, Message: "decode ticket: " + reason, Attempts: 1,
+		Class: dlq.ClassPermanent, Reason: reason, Message: "decode ticket: " + string(reason), Attempts: 1,
 		FirstFailure: deadAt, LastFailure: deadAt,
 	}, deadAt)
 	return kafkatest.Delivered(pm, 0, dlqOffset)

@@ -273,7 +273,7 @@ func newJSONEntry(e dlq.Entry) jsonEntry {
 		OriginalOffset:    e.OriginalOffset,
 		OriginalTimestamp: e.OriginalTimestamp,
 		ErrorClass:        e.Failure.Class,
-		ErrorReason:       e.Failure.Reason,
+		ErrorReason:       string(e.Failure.Reason),
 		ErrorMessage:      e.Failure.Message,
 		Attempts:          e.Failure.Attempts,
 		FirstFailure:      e.Failure.FirstFailure,

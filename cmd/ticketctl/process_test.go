@@ -15,21 +15,22 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafkatest"
 )
 
 // sample is a small dead-letter topic: five entries, one of them replayed
 // three times already, and one broken record.
 func sample() []*sarama.ConsumerMessage {
-	broken := deadRecord("order-x", 0, 1, dlq.ReasonOther, 0, 3)
+	broken := deadRecord("order-x", 0, 1, failure.Other, 0, 3)
 	broken.Headers = broken.Headers[:1] // only the ticket's own header is left
 	return []*sarama.ConsumerMessage{
-		deadRecord("order-1", 0, 100, dlq.ReasonMalformed, 0, 0),
-		deadRecord("order-2", 1, 200, dlq.ReasonTooLarge, 0, 1),
-		deadRecord("order-3", 0, 300, dlq.ReasonMalformed, 3, 2),
+		deadRecord("order-1", 0, 100, failure.Malformed, 0, 0),
+		deadRecord("order-2", 1, 200, failure.TooLarge, 0, 1),
+		deadRecord("order-3", 0, 300, failure.Malformed, 3, 2),
 		broken,
-		deadRecord("order-4", 2, 400, dlq.ReasonRetriesExhausted, 1, 4),
-		deadRecord("order-5", 0, 500, dlq.ReasonMalformed, 0, 5),
+		deadRecord("order-4", 2, 400, failure.RetriesExhausted, 1, 4),
+		deadRecord("order-5", 0, 500, failure.Malformed, 0, 5),
 	}
 }
 
@@ -72,8 +73,8 @@ func TestListTable(t *testing.T) {
 }
 
 func TestListJSON(t *testing.T) {
-	records := []*sarama.ConsumerMessage{deadRecord("order-1", 0, 100, dlq.ReasonMalformed, 2, 0)}
-	binary := deadRecord("order-2", 0, 101, dlq.ReasonOther, 0, 1)
+	records := []*sarama.ConsumerMessage{deadRecord("order-1", 0, 100, failure.Malformed, 2, 0)}
+	binary := deadRecord("order-2", 0, 101, failure.Other, 0, 1)
 	binary.Key, binary.Value = nil, []byte{0xff, 0x00}
 	records = append(records, binary)
 
@@ -111,7 +112,7 @@ func TestListFilterAndLimit(t *testing.T) {
 	}{
 		{"no filter, no replay limit", dlq.Filter{}, 0, []string{"order-1", "order-2", "order-3", "order-4", "order-5"},
 			"1 invalid, 5 matched, 0 skipped for --max-replays, 5 listed\n"},
-		{"by reason", dlq.Filter{Reasons: []string{dlq.ReasonMalformed}, MaxReplays: 3}, 0, []string{"order-1", "order-5"},
+		{"by reason", dlq.Filter{Reasons: []failure.Reason{failure.Malformed}, MaxReplays: 3}, 0, []string{"order-1", "order-5"},
 			"1 invalid, 3 matched, 1 skipped for --max-replays, 2 listed\n"},
 		{"by order", dlq.Filter{OrderID: "order-4", MaxReplays: 3}, 0, []string{"order-4"},
 			"1 invalid, 1 matched, 0 skipped for --max-replays, 1 listed\n"},
@@ -162,7 +163,7 @@ func TestReplaySends(t *testing.T) {
 	}
 
 	stdout, stderr, err := process(t, options{command: commandReplay, rate: 1000, toTopic: "tickets.retry",
-		filter: dlq.Filter{Reasons: []string{dlq.ReasonMalformed, dlq.ReasonRetriesExhausted}, MaxReplays: 3}, limit: 2}, producer, sample())
+		filter: dlq.Filter{Reasons: []failure.Reason{failure.Malformed, failure.RetriesExhausted}, MaxReplays: 3}, limit: 2}, producer, sample())
 
 	require.NoError(t, err)
 	require.Len(t, sent, 2)
@@ -200,15 +201,15 @@ func TestReplayStopsAtSendFailure(t *testing.T) {
 }
 
 func TestReplayRefusesUnreplayableEntries(t *testing.T) {
-	loop := deadRecord("order-1", 0, 1, dlq.ReasonMalformed, 0, 0)
+	loop := deadRecord("order-1", 0, 1, failure.Malformed, 0, 0)
 	for _, h := range loop.Headers {
 		if string(h.Key) == dlq.HeaderOriginalTopic {
 			h.Value = []byte("tickets.dlq")
 		}
 	}
-	keyless := deadRecord("order-2", 0, 2, dlq.ReasonMalformed, 0, 1)
+	keyless := deadRecord("order-2", 0, 2, failure.Malformed, 0, 1)
 	keyless.Key = nil
-	fine := deadRecord("order-3", 0, 3, dlq.ReasonMalformed, 0, 2)
+	fine := deadRecord("order-3", 0, 3, failure.Malformed, 0, 2)
 
 	stdout, stderr, err := process(t, options{command: commandReplay, dryRun: true, rate: 1}, nil,
 		[]*sarama.ConsumerMessage{loop, keyless, fine})
@@ -229,9 +230,9 @@ func TestReplayHonoursContext(t *testing.T) {
 	// One record per hour: the second one waits for the limiter.
 	p := newProcessor(options{command: commandReplay, rate: 1.0 / 3600, dlqTopic: "tickets.dlq"}, &out, &errOut, producer, time.Now)
 
-	require.NoError(t, p.visit(ctx, deadRecord("order-1", 0, 1, dlq.ReasonMalformed, 0, 0)))
+	require.NoError(t, p.visit(ctx, deadRecord("order-1", 0, 1, failure.Malformed, 0, 0)))
 	cancel()
-	err := p.visit(ctx, deadRecord("order-2", 0, 2, dlq.ReasonMalformed, 0, 1))
+	err := p.visit(ctx, deadRecord("order-2", 0, 2, failure.Malformed, 0, 1))
 
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "replay tickets.dlq/0@1: ")

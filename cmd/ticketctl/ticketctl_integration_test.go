@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/kafkatest"
 )
@@ -36,17 +37,17 @@ func seedDLQ(t *testing.T, dlqTopic, topic string) {
 	now := time.Now().UTC()
 	type seed struct {
 		order   string
-		reason  string
+		reason  failure.Reason
 		class   string
 		replays string
 		value   []byte
 	}
 	seeds := []seed{
-		{"order-1", dlq.ReasonMalformed, dlq.ClassPermanent, "", []byte(`{"order_id":"order-1"`)},
-		{"order-2", dlq.ReasonRetriesExhausted, dlq.ClassTransient, "", []byte(`{"order_id":"order-2"}`)},
-		{"order-3", dlq.ReasonInvalidField, dlq.ClassPermanent, "1", []byte{0xff, 0xfe, 0x00}},
-		{"order-4", dlq.ReasonMalformed, dlq.ClassPermanent, "", []byte(`not json`)},
-		{"order-5", dlq.ReasonMalformed, dlq.ClassPermanent, "3", []byte(`{}`)},
+		{"order-1", failure.Malformed, dlq.ClassPermanent, "", []byte(`{"order_id":"order-1"`)},
+		{"order-2", failure.RetriesExhausted, dlq.ClassTransient, "", []byte(`{"order_id":"order-2"}`)},
+		{"order-3", failure.InvalidField, dlq.ClassPermanent, "1", []byte{0xff, 0xfe, 0x00}},
+		{"order-4", failure.Malformed, dlq.ClassPermanent, "", []byte(`not json`)},
+		{"order-5", failure.Malformed, dlq.ClassPermanent, "3", []byte(`{}`)},
 	}
 	var msgs []*sarama.ProducerMessage
 	for i, s := range seeds {
@@ -59,7 +60,7 @@ func seedDLQ(t *testing.T, dlqTopic, topic string) {
 			Timestamp: now.Add(-time.Hour), Key: []byte(s.order), Value: s.value, Headers: headers,
 		}
 		msgs = append(msgs, dlq.NewRecord(dlqTopic, "it-group", original, dlq.Failure{
-			Class: s.class, Reason: s.reason, Message: "failed: " + s.reason, Attempts: 2,
+			Class: s.class, Reason: s.reason, Message: "failed: " + string(s.reason), Attempts: 2,
 			FirstFailure: now.Add(-time.Minute), LastFailure: now,
 		}, now))
 	}
@@ -144,7 +145,7 @@ func TestListAndReplay(t *testing.T) {
 
 		// The consumer fails on the replayed ticket again: the new
 		// dead-letter record carries the replay count on.
-		again := dlq.NewRecord(dlqTopic, "it-group", r, dlq.Failure{Class: dlq.ClassPermanent, Reason: dlq.ReasonInvalidField}, time.Now())
+		again := dlq.NewRecord(dlqTopic, "it-group", r, dlq.Failure{Class: dlq.ClassPermanent, Reason: failure.InvalidField}, time.Now())
 		kafkatest.Produce(t, again)
 		status, stdout, stderr = ctl(t, "dlq", "list", "--dlq-topic", dlqTopic, "--order", "order-3", "--output", "json", "--max-replays", "2")
 		require.Equal(t, 0, status, stderr)

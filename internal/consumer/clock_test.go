@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 )
 
@@ -59,7 +60,7 @@ func TestCreatedAtIsJudgedByTheConsumersClock(t *testing.T) {
 		assert.Equal(t, tt.dead, dead, "%s dead-lettered", tt.order)
 		assert.Equal(t, !tt.dead, processed[tt.order], "%s processed", tt.order)
 		if dead {
-			assert.Equal(t, dlq.ReasonInvalidField, e.Failure.Reason, tt.order)
+			assert.Equal(t, failure.InvalidField, e.Failure.Reason, tt.order)
 			assert.Contains(t, e.Failure.Message, "created_at: must be at most 5m0s after the reader's clock", tt.order)
 		}
 	}

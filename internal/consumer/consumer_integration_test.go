@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/generator"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/kafkatest"
@@ -248,16 +249,16 @@ func TestBadInputFromKcatIsDeadLettered(t *testing.T) {
 		name   string
 		key    string
 		value  []byte
-		reason string
+		reason failure.Reason
 	}{
-		{"invalid JSON", "k1", []byte(`{"order_id": "o1", `), dlq.ReasonMalformed},
-		{"empty value", "k2", []byte{}, dlq.ReasonMalformed},
-		{"missing order_id", "k3", []byte(strings.Replace(string(validJSON), `"order_id":"ord-valid",`, "", 1)), dlq.ReasonInvalidField},
-		{"negative amount", "ord-valid", []byte(fmt.Sprintf(good, "-5")), dlq.ReasonInvalidField},
-		{"unknown schema version", "ord-valid", []byte(strings.Replace(string(validJSON), `"schema_version":1`, `"schema_version":7`, 1)), dlq.ReasonUnknownSchema},
-		{"wrong field types", "ord-valid", []byte(fmt.Sprintf(good, `"100"`)), dlq.ReasonInvalidField},
-		{"invalid UTF-8", "k7", append([]byte(`{"order_id":"`), 0xff, 0xfe, '"', '}'), dlq.ReasonMalformed},
-		{"2 MB value", "k8", []byte(`{"pad":"` + strings.Repeat("x", 2<<20) + `"}`), dlq.ReasonTooLarge},
+		{"invalid JSON", "k1", []byte(`{"order_id": "o1", `), failure.Malformed},
+		{"empty value", "k2", []byte{}, failure.Malformed},
+		{"missing order_id", "k3", []byte(strings.Replace(string(validJSON), `"order_id":"ord-valid",`, "", 1)), failure.InvalidField},
+		{"negative amount", "ord-valid", []byte(fmt.Sprintf(good, "-5")), failure.InvalidField},
+		{"unknown schema version", "ord-valid", []byte(strings.Replace(string(validJSON), `"schema_version":1`, `"schema_version":7`, 1)), failure.UnknownSchema},
+		{"wrong field types", "ord-valid", []byte(fmt.Sprintf(good, `"100"`)), failure.InvalidField},
+		{"invalid UTF-8", "k7", append([]byte(`{"order_id":"`), 0xff, 0xfe, '"', '}'), failure.Malformed},
+		{"2 MB value", "k8", []byte(`{"pad":"` + strings.Repeat("x", 2<<20) + `"}`), failure.TooLarge},
 	}
 	for _, tt := range tests {
 		kafkatest.Kcat(t, p.in, tt.key, tt.value)
@@ -305,7 +306,7 @@ func TestExhaustedTicketIsReplayedAfterTheFix(t *testing.T) {
 	dead := kafkatest.ReadAll(t, p.dead, 1, time.Minute)
 	e, err := dlq.Parse(dead[0])
 	require.NoError(t, err)
-	assert.Equal(t, dlq.ReasonRetriesExhausted, e.Failure.Reason)
+	assert.Equal(t, failure.RetriesExhausted, e.Failure.Reason)
 	assert.Equal(t, dlq.ClassTransient, e.Failure.Class)
 	assert.Equal(t, 3, e.Failure.Attempts)
 	assert.Equal(t, victim.OrderID, string(e.Key))
@@ -315,7 +316,7 @@ func TestExhaustedTicketIsReplayedAfterTheFix(t *testing.T) {
 	broken.Store(false) // the fix is deployed; replay the dead letters
 	ctl := kafkatest.Start(t, kafkatest.Build(t, "ticket-processor/cmd/ticketctl"), nil,
 		"dlq", "replay", "--brokers", strings.Join(kafkatest.Brokers(t), ","), "--dlq-topic", p.dead,
-		"--reason", dlq.ReasonRetriesExhausted)
+		"--reason", string(failure.RetriesExhausted))
 	require.Equal(t, 0, ctl.Wait(t, time.Minute), "ticketctl: %s", ctl.Stderr())
 
 	out := kafkatest.ReadAll(t, p.out, len(tickets), time.Minute)
@@ -360,7 +361,7 @@ func TestNoTicketVanishes(t *testing.T) {
 	dead := kafkatest.ReadAll(t, p.dead, 3, time.Minute)
 	require.Eventually(t, func() bool { return committedAtEndOf(t, p.group, p.in) }, time.Minute, 50*time.Millisecond)
 	type deadLetter struct {
-		reason           string
+		reason           failure.Reason
 		expected, actual uint64
 	}
 	got := map[int64]deadLetter{}
@@ -371,9 +372,9 @@ func TestNoTicketVanishes(t *testing.T) {
 		got[e.OriginalOffset] = deadLetter{e.Failure.Reason, e.Failure.Sequence.Expected, e.Failure.Sequence.Actual}
 	}
 	assert.Equal(t, map[int64]deadLetter{
-		2: {dlq.ReasonOutOfSequence, 3, 2},
-		3: {dlq.ReasonOutOfSequence, 3, 5},
-		6: {dlq.ReasonOutOfSequence, 4, 1},
+		2: {failure.OutOfSequence, 3, 2},
+		3: {failure.OutOfSequence, 3, 5},
+		6: {failure.OutOfSequence, 4, 1},
 	}, got)
 	assert.Equal(t, 1.0, testutil.ToFloat64(r.m.OrderRepeats), "only the true copy is skipped")
 

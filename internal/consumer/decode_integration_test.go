@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafkatest"
 )
 
@@ -33,19 +34,19 @@ func TestDecodeDecisionsFromKcatAreDeadLettered(t *testing.T) {
 		name    string
 		key     string
 		value   []byte
-		reason  string
+		reason  failure.Reason
 		message string
 	}{
 		{"duplicate key", "ord-valid",
 			[]byte(strings.Replace(string(validJSON), `"amount":100`, `"amount":100,"amount":999999`, 1)),
-			dlq.ReasonMalformed, `duplicate key "amount" at byte`},
+			failure.Malformed, `duplicate key "amount" at byte`},
 		{"duplicate key in a nested object", "ord-valid",
 			[]byte(strings.Replace(string(validJSON), "{", `{"meta":{"via":"web","via":"app"},`, 1)),
-			dlq.ReasonMalformed, `duplicate key "via" at byte`},
+			failure.Malformed, `duplicate key "via" at byte`},
 		{"created_at a year ahead", "ord-future", farFutureJSON,
-			dlq.ReasonInvalidField, "created_at: must be at most 5m0s after the reader's clock"},
+			failure.InvalidField, "created_at: must be at most 5m0s after the reader's clock"},
 		{"only a ticket_id", "k-lone", []byte(`{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f"}`),
-			dlq.ReasonInvalidField, "order_id: missing"},
+			failure.InvalidField, "order_id: missing"},
 	}
 	for _, tt := range tests {
 		kafkatest.Kcat(t, p.in, tt.key, tt.value)

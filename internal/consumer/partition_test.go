@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
@@ -311,7 +312,7 @@ func TestExhaustedTicketIsDeadLetteredAndOrderParked(t *testing.T) {
 
 	dead := h.out.topic("dlq")
 	require.Len(t, dead, 3, "the failing ticket and the two after it in its order")
-	reasons := make([]string, len(dead))
+	reasons := make([]failure.Reason, len(dead))
 	for i, r := range dead {
 		e, err := dlq.Parse(asConsumed(r))
 		require.NoError(t, err)
@@ -324,7 +325,7 @@ func TestExhaustedTicketIsDeadLetteredAndOrderParked(t *testing.T) {
 			assert.Equal(t, "g", e.ConsumerGroup)
 		}
 	}
-	assert.Equal(t, []string{"retries_exhausted", "order_parked", "order_parked"}, reasons)
+	assert.Equal(t, []failure.Reason{failure.RetriesExhausted, failure.OrderParked, failure.OrderParked}, reasons)
 	assert.Equal(t, 9.0, testutil.ToFloat64(h.m.Processed), "12 tickets less the 3 dead-lettered")
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.m.DeadLettered.WithLabelValues("retries_exhausted")))
 	assert.Equal(t, 2.0, testutil.ToFloat64(h.m.DeadLettered.WithLabelValues("order_parked")))
@@ -358,15 +359,15 @@ func TestBadRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		name   string
 		key    string
 		value  []byte
-		reason string
+		reason failure.Reason
 	}{
-		{"invalid JSON", "k", []byte(`{"order_id":`), dlq.ReasonMalformed},
-		{"empty value", "k", nil, dlq.ReasonMalformed},
-		{"missing order_id", "", []byte(`{"ticket_id":"00000000-0000-4000-8000-000000000001","customer_id":"c","sequence":1,"type":"created","amount":1,"currency":"EUR","created_at":"2026-01-01T00:00:00Z","schema_version":1}`), dlq.ReasonInvalidField},
-		{"unknown schema", "k", []byte(`{"schema_version":99}`), dlq.ReasonUnknownSchema},
-		{"invalid UTF-8", "k", []byte{'{', '"', 0xff, '"', ':', '1', '}'}, dlq.ReasonMalformed},
-		{"too large", "k", make([]byte, 2<<20), dlq.ReasonTooLarge},
-		{"key differs from order_id", "other", valid, dlq.ReasonInvalidField},
+		{"invalid JSON", "k", []byte(`{"order_id":`), failure.Malformed},
+		{"empty value", "k", nil, failure.Malformed},
+		{"missing order_id", "", []byte(`{"ticket_id":"00000000-0000-4000-8000-000000000001","customer_id":"c","sequence":1,"type":"created","amount":1,"currency":"EUR","created_at":"2026-01-01T00:00:00Z","schema_version":1}`), failure.InvalidField},
+		{"unknown schema", "k", []byte(`{"schema_version":99}`), failure.UnknownSchema},
+		{"invalid UTF-8", "k", []byte{'{', '"', 0xff, '"', ':', '1', '}'}, failure.Malformed},
+		{"too large", "k", make([]byte, 2<<20), failure.TooLarge},
+		{"key differs from order_id", "other", valid, failure.InvalidField},
 	}
 	h := newHarness(t, testOptions(), NoopStep)
 	for i, tt := range tests {
@@ -523,7 +524,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 	forged.Headers = []*sarama.RecordHeader{{Key: []byte(dlq.HeaderReplayCount), Value: []byte("7")}}
 	type outcome struct {
 		published []uint64            // sequences in the output, in order
-		dead      map[int64]string    // input offset → reason
+		dead      map[int64]failure.Reason    // input offset → reason
 		mismatch  map[int64][2]uint64 // input offset → expected, actual
 		copies    float64
 	}
@@ -544,7 +545,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 			want: outcome{
 				published: []uint64{1, 2, 3},
-				dead:      map[int64]string{2: dlq.ReasonOutOfSequence, 3: dlq.ReasonOutOfSequence},
+				dead:      map[int64]failure.Reason{2: failure.OutOfSequence, 3: failure.OutOfSequence},
 				mismatch:  map[int64][2]uint64{2: {3, 2}, 3: {3, 5}},
 			},
 		},
@@ -569,7 +570,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 			want: outcome{
 				published: []uint64{2, 3},
-				dead:      map[int64]string{2: dlq.ReasonOutOfSequence, 3: dlq.ReasonOutOfSequence},
+				dead:      map[int64]failure.Reason{2: failure.OutOfSequence, 3: failure.OutOfSequence},
 				mismatch:  map[int64][2]uint64{2: {4, 1}, 3: {4, 1}},
 			},
 		},
@@ -583,7 +584,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 			want: outcome{
 				published: []uint64{2, 3, 4},
-				dead:      map[int64]string{3: dlq.ReasonOutOfSequence},
+				dead:      map[int64]failure.Reason{3: failure.OutOfSequence},
 				mismatch:  map[int64][2]uint64{3: {5, 1}},
 			},
 		},
@@ -597,7 +598,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 			want: outcome{
 				published: []uint64{1, 2, 3},
-				dead:      map[int64]string{1: dlq.ReasonOutOfSequence},
+				dead:      map[int64]failure.Reason{1: failure.OutOfSequence},
 				mismatch:  map[int64][2]uint64{1: {2, 3}},
 			},
 		},
@@ -611,7 +612,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 			},
 			want: outcome{
 				published: []uint64{1, 1},
-				dead:      map[int64]string{1: dlq.ReasonOutOfSequence, 2: dlq.ReasonOrderParked},
+				dead:      map[int64]failure.Reason{1: failure.OutOfSequence, 2: failure.OrderParked},
 				mismatch:  map[int64][2]uint64{1: {2, 3}},
 			},
 		},
@@ -651,7 +652,7 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 				published = append(published, p.Sequence)
 			}
 			assert.Equal(t, tt.want.published, published)
-			dead := map[int64]string{}
+			dead := map[int64]failure.Reason{}
 			mismatch := map[int64][2]uint64{}
 			for _, m := range h.out.topic("dlq") {
 				e, err := dlq.Parse(asConsumed(m))

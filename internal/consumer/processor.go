@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
@@ -83,7 +84,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		return nil // counted and logged
 	case order.parked && verdict != seqReplay:
 		f := dlq.Failure{
-			Class: dlq.ClassPermanent, Reason: dlq.ReasonOrderParked, Attempts: 0,
+			Class: dlq.ClassPermanent, Reason: failure.OrderParked, Attempts: 0,
 			Message:      fmt.Sprintf("order %s is parked after an earlier ticket was dead-lettered", t.OrderID),
 			FirstFailure: start, LastFailure: start,
 		}
@@ -93,7 +94,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 			order.parked = true
 		}
 		return p.deadLetter(ctx, msg, dlq.Failure{
-			Class: dlq.ClassPermanent, Reason: dlq.ReasonOutOfSequence, Attempts: 0,
+			Class: dlq.ClassPermanent, Reason: failure.OutOfSequence, Attempts: 0,
 			Message: fmt.Sprintf("order %s expected sequence %d next, got %d (ticket %s)",
 				t.OrderID, mismatch.Expected, mismatch.Actual, t.TicketID),
 			FirstFailure: start, LastFailure: start, Sequence: mismatch,
@@ -382,10 +383,10 @@ func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage,
 	if err != nil {
 		return errAbandoned
 	}
-	p.m.DeadLettered.WithLabelValues(f.Reason).Inc()
+	p.m.DeadLettered.WithLabelValues(string(f.Reason)).Inc()
 	p.log.Warn("ticket dead-lettered", zap.String("order_id", string(msg.Key)),
 		zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
-		zap.String("reason", f.Reason), zap.String("class", f.Class),
+		zap.String("reason", string(f.Reason)), zap.String("class", f.Class),
 		zap.Int("attempts", f.Attempts), zap.String("error", f.Message))
 	return nil
 }
@@ -393,7 +394,7 @@ func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage,
 // permanentFailure describes a ticket rejected at its first look.
 func permanentFailure(err error, first, last time.Time) dlq.Failure {
 	return dlq.Failure{
-		Class: dlq.ClassPermanent, Reason: models.Reason(err), Message: err.Error(),
+		Class: dlq.ClassPermanent, Reason: failure.Of(err), Message: err.Error(),
 		Attempts: 1, FirstFailure: first, LastFailure: last,
 	}
 }
@@ -401,11 +402,7 @@ func permanentFailure(err error, first, last time.Time) dlq.Failure {
 // failureFromRetry describes a ticket whose processing failed for good:
 // a transient failure that outlasted the retries, or a permanent one.
 func failureFromRetry(f *retry.Failure) dlq.Failure {
-	reason := dlq.ReasonRetriesExhausted
-	if f.Class == retry.ClassPermanent {
-		reason = models.Reason(f.Err)
-	}
-	return dlq.FailureFromRetry(f, reason)
+	return dlq.FailureFromRetry(f, failure.Of(f))
 }
 
 // partitionLabel renders a partition number as a metric label.

@@ -31,8 +31,9 @@
 //	dlq-expected-sequence   sequence the order expected next, decimal           out_of_sequence
 //	dlq-actual-sequence     sequence the ticket carried, decimal                out_of_sequence
 //
-// The reasons are malformed, invalid_field, unknown_schema, too_large
-// ([models.Reason]'s values for tickets that cannot be decoded),
+// The reasons are package failure's: malformed, invalid_field,
+// unknown_schema, too_large (tickets that cannot be decoded; [failure.Of]
+// reads them off the models errors),
 // retries_exhausted (transient errors outlasted the retry policy),
 // order_parked (an earlier ticket of the same order was dead-lettered and
 // the order policy is "park"; such a ticket may have 0 attempts),

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/IBM/sarama"
+
+	"ticket-processor/internal/failure"
 )
 
 // ErrInvalidRecord is matched (with errors.Is) by every error [Parse]
@@ -177,7 +179,7 @@ func Parse(msg *sarama.ConsumerMessage) (Entry, error) {
 	e.OriginalOffset = r.number(HeaderOriginalOffset, 1<<63-1)
 	e.OriginalTimestamp = r.time(HeaderOriginalTimestamp, true)
 	e.Failure.Class = r.class(HeaderErrorClass)
-	e.Failure.Reason = r.reason(HeaderErrorReason)
+	e.Failure.Reason = failure.Reason(r.reason(HeaderErrorReason))
 	e.Failure.Message = r.message(HeaderErrorMessage)
 	e.Failure.Attempts = int(r.number(HeaderAttempts, 1<<31-1))
 	e.Failure.FirstFailure = r.time(HeaderFirstFailure, true)
@@ -327,7 +329,7 @@ func (r *headerReader) reason(name string) string {
 		return ""
 	}
 	if len(v) == 0 || len(v) > 64 || strings.TrimLeft(string(v), "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
-		r.bad(name, v, "a reason such as "+strings.Join(Reasons(), ", "))
+		r.bad(name, v, "a reason such as "+strings.Join(failure.Strings(), ", "))
 		return ""
 	}
 	return string(v)

@@ -26,7 +26,7 @@ var requiredHeaders = []string{
 func validRecord(t *testing.T) *sarama.ConsumerMessage {
 	t.Helper()
 	msg := consumed([]byte("order-1"), []byte("v"), hdr("trace-id", "abc"))
-	return kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 0, 12)
+	return kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, sampleFailure(), deadAt), 0, 12)
 }
 
 // without returns msg without the named header.

@@ -1,6 +1,8 @@
 package dlq
 
 import (
+	"ticket-processor/internal/failure"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,7 +18,7 @@ var ErrInvalidFilter = errors.New("invalid filter")
 // each set field narrows the selection.
 type Filter struct {
 	// Reasons keeps entries whose reason is one of these; empty keeps all.
-	Reasons []string
+	Reasons []failure.Reason
 	// OrderID keeps entries whose key is exactly this order id; empty keeps
 	// all.
 	OrderID string
@@ -36,8 +38,8 @@ type Filter struct {
 func (f Filter) Validate() error {
 	var problems []string
 	for _, r := range f.Reasons {
-		if !IsReason(r) {
-			problems = append(problems, fmt.Sprintf("Reasons: %q is not a reason: want one of %s", r, strings.Join(Reasons(), ", ")))
+		if !failure.Known(string(r)) {
+			problems = append(problems, fmt.Sprintf("Reasons: %q is not a reason: want one of %s", r, strings.Join(failure.Strings(), ", ")))
 		}
 	}
 	if f.Partition != nil && *f.Partition < 0 {

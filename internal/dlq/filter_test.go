@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -14,7 +15,7 @@ func ptr[T any](v T) *T { return &v }
 func TestFilterMatch(t *testing.T) {
 	entry := dlq.Entry{
 		OriginalTopic: "tickets", OriginalPartition: 3, OriginalOffset: 100,
-		Failure:     dlq.Failure{Reason: dlq.ReasonMalformed},
+		Failure:     dlq.Failure{Reason: failure.Malformed},
 		ReplayCount: 2,
 		Key:         []byte("order-42"),
 	}
@@ -26,8 +27,8 @@ func TestFilterMatch(t *testing.T) {
 		exhausted bool
 	}{
 		{"zero filter keeps everything", dlq.Filter{}, entry, true, false},
-		{"reason in set", dlq.Filter{Reasons: []string{dlq.ReasonTooLarge, dlq.ReasonMalformed}}, entry, true, false},
-		{"reason not in set", dlq.Filter{Reasons: []string{dlq.ReasonTooLarge}}, entry, false, false},
+		{"reason in set", dlq.Filter{Reasons: []failure.Reason{failure.TooLarge, failure.Malformed}}, entry, true, false},
+		{"reason not in set", dlq.Filter{Reasons: []failure.Reason{failure.TooLarge}}, entry, false, false},
 		{"order id equal", dlq.Filter{OrderID: "order-42"}, entry, true, false},
 		{"order id is not a prefix match", dlq.Filter{OrderID: "order-4"}, entry, false, false},
 		{"order id against nil key", dlq.Filter{OrderID: "order-42"}, dlq.Entry{}, false, false},
@@ -40,9 +41,9 @@ func TestFilterMatch(t *testing.T) {
 		{"replays below the limit", dlq.Filter{MaxReplays: 3}, entry, true, false},
 		{"replays at the limit", dlq.Filter{MaxReplays: 2}, entry, true, true},
 		{"no limit", dlq.Filter{MaxReplays: 0}, dlq.Entry{ReplayCount: 1000}, true, false},
-		{"every criterion", dlq.Filter{Reasons: []string{dlq.ReasonMalformed}, OrderID: "order-42", Partition: ptr[int32](3),
+		{"every criterion", dlq.Filter{Reasons: []failure.Reason{failure.Malformed}, OrderID: "order-42", Partition: ptr[int32](3),
 			FromOffset: ptr[int64](50), ToOffset: ptr[int64](150), MaxReplays: 3}, entry, true, false},
-		{"one criterion fails", dlq.Filter{Reasons: []string{dlq.ReasonMalformed}, OrderID: "order-42", Partition: ptr[int32](4)},
+		{"one criterion fails", dlq.Filter{Reasons: []failure.Reason{failure.Malformed}, OrderID: "order-42", Partition: ptr[int32](4)},
 			entry, false, false},
 	}
 	for _, tt := range tests {
@@ -61,9 +62,9 @@ func TestFilterValidate(t *testing.T) {
 		wantMsg string
 	}{
 		{"zero", dlq.Filter{}, ""},
-		{"full", dlq.Filter{Reasons: dlq.Reasons(), OrderID: "o", Partition: ptr[int32](0),
+		{"full", dlq.Filter{Reasons: failure.Reasons(), OrderID: "o", Partition: ptr[int32](0),
 			FromOffset: ptr[int64](5), ToOffset: ptr[int64](5), MaxReplays: 3}, ""},
-		{"unknown reason", dlq.Filter{Reasons: []string{"malformd"}},
+		{"unknown reason", dlq.Filter{Reasons: []failure.Reason{"malformd"}},
 			`invalid filter: Reasons: "malformd" is not a reason: want one of malformed, invalid_field, unknown_schema, too_large, retries_exhausted, order_parked, out_of_sequence, other`},
 		{"negative partition", dlq.Filter{Partition: ptr[int32](-1)}, "invalid filter: Partition = -1: must be >= 0"},
 		{"reversed range", dlq.Filter{FromOffset: ptr[int64](10), ToOffset: ptr[int64](9)},

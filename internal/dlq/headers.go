@@ -1,10 +1,6 @@
 package dlq
 
-import (
-	"slices"
-
-	"ticket-processor/internal/retry"
-)
+import "ticket-processor/internal/retry"
 
 // Header names of the dead-letter format; see the package documentation for
 // their values.
@@ -41,10 +37,10 @@ const (
 	// HeaderReplayedAt is when the ticket was last replayed.
 	HeaderReplayedAt = "dlq-replayed-at"
 	// HeaderExpectedSequence is the sequence the order expected next, on a
-	// ticket dead-lettered as ReasonOutOfSequence.
+	// ticket dead-lettered as failure.OutOfSequence.
 	HeaderExpectedSequence = "dlq-expected-sequence"
 	// HeaderActualSequence is the sequence the ticket carried, on a ticket
-	// dead-lettered as ReasonOutOfSequence.
+	// dead-lettered as failure.OutOfSequence.
 	HeaderActualSequence = "dlq-actual-sequence"
 )
 
@@ -56,40 +52,6 @@ const (
 	// ran out.
 	ClassTransient = retry.ClassTransient
 )
-
-// Reasons, the values of HeaderErrorReason: a small fixed set that can label
-// a metric.
-const (
-	// ReasonMalformed: the value is not one well-formed JSON object.
-	ReasonMalformed = "malformed"
-	// ReasonInvalidField: a field is missing or invalid.
-	ReasonInvalidField = "invalid_field"
-	// ReasonUnknownSchema: the schema version is not understood.
-	ReasonUnknownSchema = "unknown_schema"
-	// ReasonTooLarge: the value is larger than the consumer accepts.
-	ReasonTooLarge = "too_large"
-	// ReasonRetriesExhausted: transient errors outlasted the retry policy.
-	ReasonRetriesExhausted = "retries_exhausted"
-	// ReasonOrderParked: an earlier ticket of the same order was
-	// dead-lettered and the order is parked.
-	ReasonOrderParked = "order_parked"
-	// ReasonOutOfSequence: the ticket's sequence is not the one its order
-	// expected next (a late, repeated or skipped-ahead ticket), and it is
-	// not a copy of a ticket already processed.
-	ReasonOutOfSequence = "out_of_sequence"
-	// ReasonOther: anything else.
-	ReasonOther = "other"
-)
-
-// Reasons returns every reason [NewRecord] writes, for example to initialise
-// each labelled series of a counter at zero.
-func Reasons() []string {
-	return []string{ReasonMalformed, ReasonInvalidField, ReasonUnknownSchema, ReasonTooLarge,
-		ReasonRetriesExhausted, ReasonOrderParked, ReasonOutOfSequence, ReasonOther}
-}
-
-// IsReason reports whether s is one of [Reasons].
-func IsReason(s string) bool { return slices.Contains(Reasons(), s) }
 
 // MaxMessageBytes is the longest error message written to
 // HeaderErrorMessage, in bytes; a longer one is cut at a character boundary

@@ -9,6 +9,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/retry"
 )
 
@@ -17,9 +18,9 @@ type Failure struct {
 	// Class is ClassPermanent or ClassTransient; NewRecord writes anything
 	// else as ClassPermanent.
 	Class string
-	// Reason is one of [Reasons]; NewRecord writes anything else as
-	// ReasonOther.
-	Reason string
+	// Reason is one of failure.Reasons; NewRecord writes anything else as
+	// failure.Other.
+	Reason failure.Reason
 	// Message is the error text. NewRecord replaces invalid UTF-8 and cuts
 	// it to MaxMessageBytes.
 	Message string
@@ -29,7 +30,7 @@ type Failure struct {
 	// FirstFailure and LastFailure are when the first and the last attempt
 	// failed.
 	FirstFailure, LastFailure time.Time
-	// Sequence is set on a ticket dead-lettered as ReasonOutOfSequence.
+	// Sequence is set on a ticket dead-lettered as failure.OutOfSequence.
 	Sequence *SequenceMismatch
 }
 
@@ -42,7 +43,7 @@ type SequenceMismatch struct {
 // FailureFromRetry turns what [retry.Do] returned into a Failure with the
 // given reason: its class, the last error's message, its attempts and its
 // failure times.
-func FailureFromRetry(f *retry.Failure, reason string) Failure {
+func FailureFromRetry(f *retry.Failure, reason failure.Reason) Failure {
 	if f == nil {
 		return Failure{Class: ClassPermanent, Reason: reason}
 	}
@@ -260,11 +261,11 @@ func normaliseClass(class string) string {
 	return ClassPermanent
 }
 
-func normaliseReason(reason string) string {
-	if IsReason(reason) {
-		return reason
+func normaliseReason(reason failure.Reason) string {
+	if failure.Known(string(reason)) {
+		return string(reason)
 	}
-	return ReasonOther
+	return string(failure.Other)
 }
 
 // truncateMessage makes msg valid UTF-8 and at most MaxMessageBytes long,

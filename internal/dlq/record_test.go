@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafkatest"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
@@ -39,9 +40,9 @@ func hdr(key, value string) *sarama.RecordHeader {
 	return &sarama.RecordHeader{Key: []byte(key), Value: []byte(value)}
 }
 
-func failure() dlq.Failure {
+func sampleFailure() dlq.Failure {
 	return dlq.Failure{
-		Class: dlq.ClassTransient, Reason: dlq.ReasonRetriesExhausted, Message: "write tickets.processed: broker down",
+		Class: dlq.ClassTransient, Reason: failure.RetriesExhausted, Message: "write tickets.processed: broker down",
 		Attempts: 5, FirstFailure: firstFailure, LastFailure: lastFailure,
 	}
 }
@@ -64,7 +65,7 @@ func dlqHeaders(t *testing.T, headers []sarama.RecordHeader) map[string]string {
 func TestNewRecordWritesEveryHeader(t *testing.T) {
 	msg := consumed([]byte("order-42"), []byte(`{"order_id":"order-42"}`), hdr("trace-id", "abc"))
 
-	pm := dlq.NewRecord("tickets.dlq", "ticket-processor", msg, failure(), deadAt)
+	pm := dlq.NewRecord("tickets.dlq", "ticket-processor", msg, sampleFailure(), deadAt)
 
 	assert.Equal(t, "tickets.dlq", pm.Topic)
 	assert.Equal(t, deadAt, pm.Timestamp)
@@ -108,7 +109,7 @@ func TestNewRecordKeepsOriginalBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pm := dlq.NewRecord("tickets.dlq", "g", consumed(tt.key, tt.value, tt.headers...), failure(), deadAt)
+			pm := dlq.NewRecord("tickets.dlq", "g", consumed(tt.key, tt.value, tt.headers...), sampleFailure(), deadAt)
 			cm := kafkatest.Delivered(pm, 0, 7)
 
 			if tt.key == nil {
@@ -135,7 +136,7 @@ func TestNewRecordKeepsOriginalBytes(t *testing.T) {
 
 func TestNewRecordDoesNotShareMemory(t *testing.T) {
 	msg := consumed([]byte("order-1"), []byte("value"), hdr("h", "v"))
-	pm := dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt)
+	pm := dlq.NewRecord("tickets.dlq", "g", msg, sampleFailure(), deadAt)
 
 	msg.Key[0], msg.Value[0], msg.Headers[0].Value[0] = 'X', 'X', 'X'
 
@@ -148,7 +149,7 @@ func TestNewRecordDoesNotShareMemory(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	msg := consumed([]byte("order-42"), []byte(`{"order_id":"order-42"}`), hdr("trace-id", "abc"))
 
-	cm := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "ticket-processor", msg, failure(), deadAt), 2, 99)
+	cm := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "ticket-processor", msg, sampleFailure(), deadAt), 2, 99)
 	e, err := dlq.Parse(cm)
 
 	require.NoError(t, err)
@@ -161,7 +162,7 @@ func TestRoundTrip(t *testing.T) {
 		OriginalOffset:    1234,
 		OriginalTimestamp: originalTime.UTC(),
 		Failure: dlq.Failure{
-			Class: dlq.ClassTransient, Reason: dlq.ReasonRetriesExhausted, Message: "write tickets.processed: broker down",
+			Class: dlq.ClassTransient, Reason: failure.RetriesExhausted, Message: "write tickets.processed: broker down",
 			Attempts: 5, FirstFailure: firstFailure.UTC(), LastFailure: lastFailure.UTC(),
 		},
 		ConsumerGroup:  "ticket-processor",
@@ -179,29 +180,29 @@ func TestNewRecordNormalisesFailure(t *testing.T) {
 		name        string
 		failure     dlq.Failure
 		wantClass   string
-		wantReason  string
+		wantReason  failure.Reason
 		wantMessage func(t *testing.T, msg string)
 		wantAttempt int
 	}{
-		{"permanent stays", dlq.Failure{Class: dlq.ClassPermanent, Reason: dlq.ReasonMalformed, Message: "bad", Attempts: 1},
-			dlq.ClassPermanent, dlq.ReasonMalformed, func(t *testing.T, m string) { assert.Equal(t, "bad", m) }, 1},
+		{"permanent stays", dlq.Failure{Class: dlq.ClassPermanent, Reason: failure.Malformed, Message: "bad", Attempts: 1},
+			dlq.ClassPermanent, failure.Malformed, func(t *testing.T, m string) { assert.Equal(t, "bad", m) }, 1},
 		{"unknown class and reason", dlq.Failure{Class: "fatal", Reason: "cosmic_ray", Attempts: 2},
-			dlq.ClassPermanent, dlq.ReasonOther, func(t *testing.T, m string) { assert.Empty(t, m) }, 2},
-		{"parked, never attempted", dlq.Failure{Class: dlq.ClassPermanent, Reason: dlq.ReasonOrderParked},
-			dlq.ClassPermanent, dlq.ReasonOrderParked, func(t *testing.T, m string) { assert.Empty(t, m) }, 0},
-		{"negative attempts", dlq.Failure{Class: dlq.ClassTransient, Reason: dlq.ReasonOther, Attempts: -3},
-			dlq.ClassTransient, dlq.ReasonOther, func(t *testing.T, m string) { assert.Empty(t, m) }, 0},
-		{"invalid UTF-8 message", dlq.Failure{Reason: dlq.ReasonOther, Message: "bad \xff byte"},
-			dlq.ClassPermanent, dlq.ReasonOther, func(t *testing.T, m string) { assert.Equal(t, "bad \uFFFD byte", m) }, 0},
-		{"long message is cut on a character boundary", dlq.Failure{Reason: dlq.ReasonOther, Message: longMessage},
-			dlq.ClassPermanent, dlq.ReasonOther, func(t *testing.T, m string) {
+			dlq.ClassPermanent, failure.Other, func(t *testing.T, m string) { assert.Empty(t, m) }, 2},
+		{"parked, never attempted", dlq.Failure{Class: dlq.ClassPermanent, Reason: failure.OrderParked},
+			dlq.ClassPermanent, failure.OrderParked, func(t *testing.T, m string) { assert.Empty(t, m) }, 0},
+		{"negative attempts", dlq.Failure{Class: dlq.ClassTransient, Reason: failure.Other, Attempts: -3},
+			dlq.ClassTransient, failure.Other, func(t *testing.T, m string) { assert.Empty(t, m) }, 0},
+		{"invalid UTF-8 message", dlq.Failure{Reason: failure.Other, Message: "bad \xff byte"},
+			dlq.ClassPermanent, failure.Other, func(t *testing.T, m string) { assert.Equal(t, "bad \uFFFD byte", m) }, 0},
+		{"long message is cut on a character boundary", dlq.Failure{Reason: failure.Other, Message: longMessage},
+			dlq.ClassPermanent, failure.Other, func(t *testing.T, m string) {
 				assert.LessOrEqual(t, len(m), dlq.MaxMessageBytes)
 				assert.Greater(t, len(m), dlq.MaxMessageBytes-8)
 				assert.True(t, utf8.ValidString(m))
 				assert.True(t, strings.HasSuffix(m, "é…"))
 			}, 0},
-		{"message of exactly the limit is kept", dlq.Failure{Reason: dlq.ReasonOther, Message: strings.Repeat("a", dlq.MaxMessageBytes)},
-			dlq.ClassPermanent, dlq.ReasonOther, func(t *testing.T, m string) { assert.Len(t, m, dlq.MaxMessageBytes) }, 0},
+		{"message of exactly the limit is kept", dlq.Failure{Reason: failure.Other, Message: strings.Repeat("a", dlq.MaxMessageBytes)},
+			dlq.ClassPermanent, failure.Other, func(t *testing.T, m string) { assert.Len(t, m, dlq.MaxMessageBytes) }, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +225,7 @@ func TestNewRecordReplacesEarlierDeadLetterHeaders(t *testing.T) {
 	// stale dlq-* headers from a careless tool sit between its own.
 	msg := consumed([]byte("order-7"), []byte("v"),
 		hdr("trace-id", "abc"),
-		hdr(dlq.HeaderErrorReason, dlq.ReasonMalformed),
+		hdr(dlq.HeaderErrorReason, string(failure.Malformed)),
 		hdr(dlq.HeaderAttempts, "9"),
 		hdr(dlq.HeaderReplayCount, "2"),
 		hdr("dlq-from-the-future", "x"),
@@ -232,7 +233,7 @@ func TestNewRecordReplacesEarlierDeadLetterHeaders(t *testing.T) {
 		hdr(dlq.HeaderReplayedAt, replayedAt),
 	)
 
-	pm := dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt)
+	pm := dlq.NewRecord("tickets.dlq", "g", msg, sampleFailure(), deadAt)
 
 	got := dlqHeaders(t, pm.Headers)
 	assert.Equal(t, "2", got[dlq.HeaderReplayCount])
@@ -257,7 +258,7 @@ func TestReplayCycle(t *testing.T) {
 	msg := original
 	for replay := 1; replay <= 3; replay++ {
 		from := dlq.Origin{Topic: msg.Topic, Partition: msg.Partition, Offset: msg.Offset}
-		dead := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, failure(), deadAt), 1, int64(replay))
+		dead := kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", msg, sampleFailure(), deadAt), 1, int64(replay))
 		e, err := dlq.Parse(dead)
 		require.NoError(t, err)
 		require.Equal(t, replay-1, e.ReplayCount)
@@ -331,18 +332,20 @@ func TestFailureFromRetry(t *testing.T) {
 	f := &retry.Failure{Class: retry.ClassPermanent, Attempts: 1, First: firstFailure, Last: lastFailure, Err: err}
 
 	assert.Equal(t, dlq.Failure{
-		Class: dlq.ClassPermanent, Reason: dlq.ReasonMalformed, Message: "decode ticket: malformed",
+		Class: dlq.ClassPermanent, Reason: failure.Malformed, Message: "decode ticket: malformed",
 		Attempts: 1, FirstFailure: firstFailure, LastFailure: lastFailure,
-	}, dlq.FailureFromRetry(f, dlq.ReasonMalformed))
-	assert.Equal(t, dlq.Failure{Class: dlq.ClassPermanent, Reason: dlq.ReasonOther}, dlq.FailureFromRetry(nil, dlq.ReasonOther))
+	}, dlq.FailureFromRetry(f, failure.Malformed))
+	assert.Equal(t, dlq.Failure{Class: dlq.ClassPermanent, Reason: failure.Other}, dlq.FailureFromRetry(nil, failure.Other))
 }
 
 func TestReasonsCoverModelReasons(t *testing.T) {
-	for _, r := range models.Reasons() {
-		assert.True(t, dlq.IsReason(r), "models reason %q is a dead-letter reason", r)
+	for _, err := range []error{models.ErrInvalidTicket, models.ErrMalformed, models.ErrTooLarge, models.ErrUnknownSchemaVersion} {
+		r := failure.Of(err)
+		assert.True(t, failure.Known(string(r)), "the reason %q of %v is a dead-letter reason", r, err)
+		assert.NotEqual(t, failure.Other, r, "%v knows its reason", err)
 	}
-	assert.False(t, dlq.IsReason(""))
-	assert.Len(t, dlq.Reasons(), 8)
+	assert.False(t, failure.Known(""))
+	assert.Len(t, failure.Strings(), 8)
 }
 
 func TestReplayOrigin(t *testing.T) {
@@ -384,18 +387,18 @@ func TestReplayOrigin(t *testing.T) {
 }
 
 func TestSequenceMismatchRoundTrip(t *testing.T) {
-	f := failure()
-	f.Reason = dlq.ReasonOutOfSequence
+	f := sampleFailure()
+	f.Reason = failure.OutOfSequence
 	f.Sequence = &dlq.SequenceMismatch{Expected: 3, Actual: 2}
 
 	pm := dlq.NewRecord("tickets.dlq", "g", consumed([]byte("order-1"), []byte("{}")), f, deadAt)
 	e, err := dlq.Parse(kafkatest.Delivered(pm, 0, 9))
 
 	require.NoError(t, err)
-	assert.Equal(t, dlq.ReasonOutOfSequence, e.Failure.Reason)
+	assert.Equal(t, failure.OutOfSequence, e.Failure.Reason)
 	assert.Equal(t, &dlq.SequenceMismatch{Expected: 3, Actual: 2}, e.Failure.Sequence)
 
-	plain, err := dlq.Parse(kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", consumed(nil, nil), failure(), deadAt), 0, 1))
+	plain, err := dlq.Parse(kafkatest.Delivered(dlq.NewRecord("tickets.dlq", "g", consumed(nil, nil), sampleFailure(), deadAt), 0, 1))
 	require.NoError(t, err)
 	assert.Nil(t, plain.Failure.Sequence, "no sequence headers unless the check failed")
 

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"ticket-processor/internal/buildinfo"
-	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 )
 
@@ -242,7 +242,7 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 // of every publish-error reason for the output and dead-letter topics; see
 // [Producer.InitSeries] for why.
 func (m *Consumer) InitSeries(outputTopic, dlqTopic string) {
-	for _, reason := range dlq.Reasons() {
+	for _, reason := range failure.Strings() {
 		m.DeadLettered.WithLabelValues(reason)
 	}
 	for _, topic := range []string{outputTopic, dlqTopic} {

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"ticket-processor/internal/dlq"
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/metrics"
 )
@@ -47,7 +47,7 @@ func TestInitSeriesCreatesEveryReasonAtZero(t *testing.T) {
 			"ticket_processor_producer_produced_total", []prometheus.Labels{{"topic": "tickets"}}},
 		{"producer errors", kafkaReasons, func() int { return testutil.CollectAndCount(p.Errors) },
 			"ticket_processor_producer_errors_total", eachReason(nil)},
-		{"dead-lettered", len(dlq.Reasons()), func() int { return testutil.CollectAndCount(c.DeadLettered) },
+		{"dead-lettered", len(failure.Strings()), func() int { return testutil.CollectAndCount(c.DeadLettered) },
 			"ticket_processor_consumer_dead_lettered_total", deadLetterReasons()},
 		{"publish errors", 2 * kafkaReasons, func() int { return testutil.CollectAndCount(c.PublishErrors) },
 			"ticket_processor_consumer_publish_errors_total",
@@ -104,7 +104,7 @@ func eachReason(labels prometheus.Labels) []prometheus.Labels {
 // deadLetterReasons returns one reason label per dlq reason.
 func deadLetterReasons() []prometheus.Labels {
 	var series []prometheus.Labels
-	for _, reason := range dlq.Reasons() {
+	for _, reason := range failure.Strings() {
 		series = append(series, prometheus.Labels{"reason": reason})
 	}
 	return series

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 )
 
@@ -70,7 +71,7 @@ func FuzzDecode(f *testing.F) {
 			assert.ErrorIs(t, err, models.ErrInvalidTicket)
 			_, isDecodeErr := errors.AsType[*models.DecodeError](err)
 			assert.True(t, isDecodeErr, "want *DecodeError, got %T", err)
-			assert.NotEqual(t, models.ReasonOther, models.Reason(err))
+			assert.NotEqual(t, failure.Other, failure.Of(err))
 			assert.Equal(t, models.Ticket{}, got)
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 )
 
@@ -47,7 +48,7 @@ func TestDecodeRejectsDuplicateKeys(t *testing.T) {
 			require.Error(t, err)
 			assert.Equal(t, models.Ticket{}, got)
 			assert.ErrorIs(t, err, models.ErrMalformed)
-			assert.Equal(t, models.ReasonMalformed, models.Reason(err))
+			assert.Equal(t, failure.Malformed, failure.Of(err))
 			derr, ok := errors.AsType[*models.DecodeError](err)
 			require.True(t, ok, "want *DecodeError, got %T", err)
 			assert.EqualError(t, err, fmt.Sprintf("decode ticket: invalid ticket: malformed: duplicate key %q at byte %d", tt.key, derr.Offset))
@@ -110,7 +111,7 @@ func TestDecodeAtBoundsCreatedAtByTheClockSkew(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Equal(t, models.Ticket{}, got)
-			assert.Equal(t, models.ReasonInvalidField, models.Reason(err))
+			assert.Equal(t, failure.InvalidField, failure.Of(err))
 			verr, ok := errors.AsType[*models.ValidationError](err)
 			require.True(t, ok, "want *ValidationError, got %T", err)
 			assert.Equal(t, []models.FieldError{{Field: "created_at", Reason: tt.wantErr}}, verr.Fields)
@@ -125,7 +126,7 @@ func TestDecodeUsesTheSystemClock(t *testing.T) {
 	_, err := models.Decode([]byte(data))
 
 	require.Error(t, err)
-	assert.Equal(t, models.ReasonInvalidField, models.Reason(err))
+	assert.Equal(t, failure.InvalidField, failure.Of(err))
 	assert.ErrorContains(t, err, "created_at: must be at most 5m0s after the reader's clock")
 }
 
@@ -159,24 +160,24 @@ func TestReasonForMissingFields(t *testing.T) {
 	tests := []struct {
 		name       string
 		data       string
-		want       string
+		want       failure.Reason
 		wantFields []string
 	}{
-		{"only a ticket_id", `{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f"}`, models.ReasonInvalidField,
+		{"only a ticket_id", `{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f"}`, failure.InvalidField,
 			[]string{"order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
-		{"only an order_id and an unknown field", `{"order_id":"ord-1","note":"x"}`, models.ReasonInvalidField,
+		{"only an order_id and an unknown field", `{"order_id":"ord-1","note":"x"}`, failure.InvalidField,
 			[]string{"ticket_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
-		{"only the schema version", `{"schema_version":1}`, models.ReasonInvalidField,
+		{"only the schema version", `{"schema_version":1}`, failure.InvalidField,
 			[]string{"ticket_id", "order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at"}},
-		{"everything but the schema version", strings.Replace(validWire, `,"schema_version":1`, "", 1), models.ReasonInvalidField,
+		{"everything but the schema version", strings.Replace(validWire, `,"schema_version":1`, "", 1), failure.InvalidField,
 			[]string{"schema_version"}},
-		{"only a wrong schema version", `{"schema_version":2}`, models.ReasonUnknownSchema,
+		{"only a wrong schema version", `{"schema_version":2}`, failure.UnknownSchema,
 			[]string{"ticket_id", "order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
-		{"a schema version that is not a number", `{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f","schema_version":"v1"}`, models.ReasonUnknownSchema,
+		{"a schema version that is not a number", `{"ticket_id":"3f2b8c1e-9d4a-4f6b-8e2c-1a7d5b9c0e4f","schema_version":"v1"}`, failure.UnknownSchema,
 			[]string{"order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
-		{"an empty object", `{}`, models.ReasonUnknownSchema,
+		{"an empty object", `{}`, failure.UnknownSchema,
 			[]string{"ticket_id", "order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
-		{"an object of another kind", `{"user":"ada","action":"login"}`, models.ReasonUnknownSchema,
+		{"an object of another kind", `{"user":"ada","action":"login"}`, failure.UnknownSchema,
 			[]string{"ticket_id", "order_id", "customer_id", "sequence", "type", "amount", "currency", "created_at", "schema_version"}},
 	}
 	for _, tt := range tests {
@@ -184,8 +185,8 @@ func TestReasonForMissingFields(t *testing.T) {
 			_, err := models.Decode([]byte(tt.data))
 
 			require.Error(t, err)
-			assert.Equal(t, tt.want, models.Reason(err))
-			assert.Equal(t, tt.want == models.ReasonUnknownSchema, errors.Is(err, models.ErrUnknownSchemaVersion))
+			assert.Equal(t, tt.want, failure.Of(err))
+			assert.Equal(t, tt.want == failure.UnknownSchema, errors.Is(err, models.ErrUnknownSchemaVersion))
 			verr, ok := errors.AsType[*models.ValidationError](err)
 			require.True(t, ok, "want *ValidationError, got %T", err)
 			var fields []string

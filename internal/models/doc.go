@@ -33,8 +33,8 @@
 // [Ticket.Encode] matches [ErrInvalidTicket] with [errors.Is]. The more specific
 // sentinels [ErrTooLarge], [ErrMalformed] and [ErrUnknownSchemaVersion] tell the
 // causes apart, [*DecodeError] carries the input size and, for syntax errors,
-// the byte offset, and [*ValidationError] lists every bad field. [Reason] maps
-// any of them to a small fixed set of metric label values: a record that
+// the byte offset, and [*ValidationError] lists every bad field. Each knows
+// its failure reason, which failure.Of reads: a record that
 // declares another schema_version, or has none of a ticket's fields, is
 // "unknown_schema"; a ticket with fields missing, schema_version among them,
 // is "invalid_field".

@@ -1,74 +1,50 @@
 package models
 
 import (
-	"errors"
-	"fmt"
 	"strings"
+
+	"ticket-processor/internal/failure"
 )
 
 // ErrInvalidTicket is matched (with errors.Is) by every error this package
-// returns for a ticket that cannot be decoded, validated or encoded.
-var ErrInvalidTicket = errors.New("invalid ticket")
+// returns for a ticket that cannot be decoded, validated or encoded. Its
+// failure reason, and that of every error matching it and none of the
+// more specific ones below, is [failure.InvalidField].
+var ErrInvalidTicket error = &ticketError{msg: "invalid ticket", reason: failure.InvalidField}
 
 // ErrMalformed means the input is not a single well-formed JSON object: it is
 // empty, not valid UTF-8, not JSON, not an object, has data after the
-// object, or has a key twice in one object. It wraps [ErrInvalidTicket].
-var ErrMalformed = fmt.Errorf("%w: malformed", ErrInvalidTicket)
+// object, or has a key twice in one object. It wraps [ErrInvalidTicket];
+// its failure reason is [failure.Malformed].
+var ErrMalformed error = &ticketError{msg: "invalid ticket: malformed", parent: ErrInvalidTicket, reason: failure.Malformed}
 
 // ErrTooLarge means the input is larger than [MaxEncodedSize] and was rejected
-// without being parsed. It wraps [ErrInvalidTicket].
-var ErrTooLarge = fmt.Errorf("%w: too large", ErrInvalidTicket)
+// without being parsed. It wraps [ErrInvalidTicket]; its failure reason is
+// [failure.TooLarge].
+var ErrTooLarge error = &ticketError{msg: "invalid ticket: too large", parent: ErrInvalidTicket, reason: failure.TooLarge}
 
 // ErrUnknownSchemaVersion means the record is not a ticket of this schema:
 // its schema_version is present but of the wrong type or not
 // [SchemaVersion], or it has none of a ticket's fields. It wraps
-// [ErrInvalidTicket]. [*ValidationError] says when it matches.
-var ErrUnknownSchemaVersion = fmt.Errorf("%w: unknown schema version", ErrInvalidTicket)
+// [ErrInvalidTicket]; its failure reason is [failure.UnknownSchema].
+// [*ValidationError] says when it matches.
+var ErrUnknownSchemaVersion error = &ticketError{msg: "invalid ticket: unknown schema version", parent: ErrInvalidTicket, reason: failure.UnknownSchema}
 
-// Metric label values returned by [Reason]. The set is fixed so it can label a
-// Prometheus counter.
-const (
-	// ReasonTooLarge labels errors matching [ErrTooLarge].
-	ReasonTooLarge = "too_large"
-	// ReasonMalformed labels errors matching [ErrMalformed].
-	ReasonMalformed = "malformed"
-	// ReasonUnknownSchema labels errors matching [ErrUnknownSchemaVersion].
-	ReasonUnknownSchema = "unknown_schema"
-	// ReasonInvalidField labels any other error matching [ErrInvalidTicket],
-	// typically a [*ValidationError].
-	ReasonInvalidField = "invalid_field"
-	// ReasonOther labels every error that is not a ticket error, and nil.
-	ReasonOther = "other"
-)
-
-// Reasons returns every value [Reason] can return, for example to initialise
-// each labelled series of a counter at zero.
-func Reasons() []string {
-	return []string{ReasonTooLarge, ReasonMalformed, ReasonUnknownSchema, ReasonInvalidField, ReasonOther}
+// ticketError is one of this package's sentinel errors: it knows its
+// failure reason, so [failure.Of] classifies every error wrapping it.
+type ticketError struct {
+	msg    string
+	parent error
+	reason failure.Reason
 }
 
-// Reason maps err to one of the fixed metric label values: "too_large",
-// "malformed", "unknown_schema", "invalid_field" or "other". An unknown schema
-// wins over other bad fields, because a ticket written under another schema
-// is expected to fail field checks too; a ticket that merely lacks fields,
-// schema_version among them, is "invalid_field" (see [ValidationError]).
-// Reason(nil) is "other".
-func Reason(err error) string {
-	switch {
-	case err == nil:
-		return ReasonOther
-	case errors.Is(err, ErrTooLarge):
-		return ReasonTooLarge
-	case errors.Is(err, ErrMalformed):
-		return ReasonMalformed
-	case errors.Is(err, ErrUnknownSchemaVersion):
-		return ReasonUnknownSchema
-	case errors.Is(err, ErrInvalidTicket):
-		return ReasonInvalidField
-	default:
-		return ReasonOther
-	}
-}
+func (e *ticketError) Error() string { return e.msg }
+
+// Unwrap returns the more general sentinel, so that errors.Is matches it too.
+func (e *ticketError) Unwrap() error { return e.parent }
+
+// FailureReason returns the reason a ticket failing with e is dead-lettered.
+func (e *ticketError) FailureReason() failure.Reason { return e.reason }
 
 // FieldError names one missing or invalid field by its JSON key.
 type FieldError struct {
@@ -95,7 +71,7 @@ func (f FieldError) String() string {
 //
 // A record with some of a ticket's fields that lacks others, schema_version
 // included, is a ticket with missing fields: it matches only
-// [ErrInvalidTicket], so [Reason] calls it "invalid_field".
+// [ErrInvalidTicket], so [failure.Of] calls it invalid_field.
 type ValidationError struct {
 	// Fields holds one entry per bad field.
 	Fields []FieldError

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 )
 
@@ -121,7 +122,7 @@ func TestDecodeProcessedNamesEveryBadField(t *testing.T) {
 
 			require.Error(t, err)
 			assert.Equal(t, models.ProcessedTicket{}, got)
-			assert.Equal(t, models.ReasonInvalidField, models.Reason(err))
+			assert.Equal(t, failure.InvalidField, failure.Of(err))
 			verr, ok := errors.AsType[*models.ValidationError](err)
 			require.True(t, ok, "want *ValidationError, got %T", err)
 			assert.Equal(t, tt.want, verr.Fields)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"ticket-processor/internal/failure"
 	"ticket-processor/internal/models"
 )
 
@@ -428,7 +429,7 @@ func TestDecodeRejectsMalformedInput(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, models.ErrMalformed)
 			assert.ErrorIs(t, err, models.ErrInvalidTicket)
-			assert.Equal(t, models.ReasonMalformed, models.Reason(err))
+			assert.Equal(t, failure.Malformed, failure.Of(err))
 			derr, ok := errors.AsType[*models.DecodeError](err)
 			require.True(t, ok, "want *DecodeError, got %T", err)
 			assert.Equal(t, len(tt.data), derr.Size)
@@ -463,7 +464,7 @@ func TestDecodeRejectsValuesOverSizeLimitBeforeParsing(t *testing.T) {
 	}
 
 	_, err := models.Decode(pad(models.MaxEncodedSize + 1))
-	assert.Equal(t, models.ReasonTooLarge, models.Reason(err))
+	assert.Equal(t, failure.TooLarge, failure.Of(err))
 	assert.ErrorIs(t, err, models.ErrInvalidTicket)
 	assert.EqualError(t, err, fmt.Sprintf("decode ticket: invalid ticket: too large: %d bytes, limit %d",
 		models.MaxEncodedSize+1, models.MaxEncodedSize))
@@ -553,7 +554,7 @@ func TestDecodeNamesEveryMissingOrMistypedField(t *testing.T) {
 			assert.Equal(t, models.Ticket{}, got)
 			assert.ErrorIs(t, err, models.ErrInvalidTicket)
 			assert.NotErrorIs(t, err, models.ErrUnknownSchemaVersion)
-			assert.Equal(t, models.ReasonInvalidField, models.Reason(err))
+			assert.Equal(t, failure.InvalidField, failure.Of(err))
 			verr, ok := errors.AsType[*models.ValidationError](err)
 			require.True(t, ok, "want *ValidationError, got %T", err)
 			assert.Equal(t, tt.want, verr.Fields)
@@ -612,7 +613,7 @@ func TestDecodeUnknownSchemaVersion(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, models.ErrUnknownSchemaVersion)
 			assert.ErrorIs(t, err, models.ErrInvalidTicket)
-			assert.Equal(t, models.ReasonUnknownSchema, models.Reason(err))
+			assert.Equal(t, failure.UnknownSchema, failure.Of(err))
 			verr, ok := errors.AsType[*models.ValidationError](err)
 			require.True(t, ok, "want *ValidationError, got %T", err)
 			assert.Equal(t, tt.want, verr.Fields)
@@ -638,10 +639,10 @@ func TestReason(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := models.Reason(tt.err)
+			got := failure.Of(tt.err)
 
-			assert.Equal(t, tt.want, got)
-			assert.Contains(t, models.Reasons(), got)
+			assert.Equal(t, failure.Reason(tt.want), got)
+			assert.Contains(t, failure.Reasons(), got)
 		})
 	}
 }
