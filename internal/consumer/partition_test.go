@@ -523,9 +523,9 @@ func TestEveryTakenTicketIsPublishedDeadLetteredOrSkippedAsACopy(t *testing.T) {
 	forged := record(3, "ord-1", ticketWithID("ord-1", 1, "00000000-0000-4000-8000-0000000000cc"))
 	forged.Headers = []*sarama.RecordHeader{{Key: []byte(dlq.HeaderReplayCount), Value: []byte("7")}}
 	type outcome struct {
-		published []uint64            // sequences in the output, in order
-		dead      map[int64]failure.Reason    // input offset → reason
-		mismatch  map[int64][2]uint64 // input offset → expected, actual
+		published []uint64                 // sequences in the output, in order
+		dead      map[int64]failure.Reason // input offset → reason
+		mismatch  map[int64][2]uint64      // input offset → expected, actual
 		copies    float64
 	}
 	tests := []struct {
