@@ -9,6 +9,7 @@ import (
 	"ticket-processor/internal/consumer"
 	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/producer"
+	"ticket-processor/internal/service"
 )
 
 // demoConfig configures the demo command, which runs the producer and the
@@ -94,7 +95,8 @@ func loadDemo(args []string, lookup func(string) (string, bool)) (demoConfig, er
 
 // Validate returns every invalid field, each naming its variable, its
 // value and what is allowed. The settings the demo hands to the daemons'
-// sections (RATE, ORDERS, WORKERS, KAFKA_*) are checked by those sections.
+// sections (RATE, ORDERS, WORKERS, LOG_LEVEL, SHUTDOWN_TIMEOUT, KAFKA_*) are
+// checked by those sections.
 func (c demoConfig) Validate() error {
 	var errs []error
 	if c.EmbeddedBroker {
@@ -111,7 +113,7 @@ func (c demoConfig) Validate() error {
 	}
 	p, k := c.Producer(brokers), c.Consumer(brokers)
 	k.Kafka.ClientID = c.Kafka.ClientID
-	errs = append(errs, k.Kafka.Validate(), p.Producer.Validate(), p.Generator.Validate(), k.Consumer.Validate())
+	errs = append(errs, k.Kafka.Validate(), p.Service.Validate(), p.Producer.Validate(), p.Generator.Validate(), k.Consumer.Validate())
 	if c.BrokerPort < 0 || c.BrokerPort > 65535 {
 		errs = append(errs, fmt.Errorf("BROKER_PORT=%d: must be 0-65535 (0 picks a free port)", c.BrokerPort))
 	}
@@ -135,12 +137,6 @@ func (c demoConfig) Validate() error {
 	if c.ProducerPort != 0 && c.ProducerPort == c.ConsumerPort {
 		errs = append(errs, fmt.Errorf("CONSUMER_PORT=%d (--consumer-port): must differ from PRODUCER_PORT", c.ConsumerPort))
 	}
-	if !config.ValidLogLevel(c.LogLevel) {
-		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q (--log-level): want debug, info, warn or error", c.LogLevel))
-	}
-	if c.ShutdownTimeout <= 0 {
-		errs = append(errs, fmt.Errorf("SHUTDOWN_TIMEOUT=%s (--shutdown-timeout): must be > 0", c.ShutdownTimeout))
-	}
 	return errors.Join(errs...)
 }
 
@@ -151,9 +147,7 @@ func (c demoConfig) Validate() error {
 func (c demoConfig) Producer(brokers []string) producer.ServiceConfig {
 	var p producer.ServiceConfig
 	p.SetDefaults()
-	p.Kafka = c.kafkaFor(brokers, "producer")
-	p.Service.LogLevel = c.LogLevel
-	p.Service.ShutdownTimeout = c.ShutdownTimeout
+	c.common(brokers, "producer", &p.Kafka, &p.Service)
 	p.Producer.Rate = c.Rate
 	p.Producer.TopicPartitions = c.Partitions
 	p.Generator.Orders = c.Orders
@@ -166,9 +160,7 @@ func (c demoConfig) Producer(brokers []string) producer.ServiceConfig {
 func (c demoConfig) Consumer(brokers []string) consumer.ServiceConfig {
 	var k consumer.ServiceConfig
 	k.SetDefaults()
-	k.Kafka = c.kafkaFor(brokers, "consumer")
-	k.Service.LogLevel = c.LogLevel
-	k.Service.ShutdownTimeout = c.ShutdownTimeout
+	c.common(brokers, "consumer", &k.Kafka, &k.Service)
 	k.Consumer.GroupID = "ticket-processor-demo"
 	k.Consumer.Workers = c.Workers
 	k.Consumer.MaxInFlight = max(k.Consumer.MaxInFlight, c.Workers) // the daemon needs MAX_IN_FLIGHT >= WORKERS
@@ -176,9 +168,13 @@ func (c demoConfig) Consumer(brokers []string) consumer.ServiceConfig {
 	return k
 }
 
-func (c demoConfig) kafkaFor(brokers []string, side string) kafka.Config {
-	k := c.Kafka
+// common sets the sections both sides share: the demo's connection, with
+// brokers and a client id of the side's own, its log level and its
+// shutdown budget.
+func (c demoConfig) common(brokers []string, side string, k *kafka.Config, svc *service.Config) {
+	*k = c.Kafka
 	k.Brokers = brokers
 	k.ClientID = c.Kafka.ClientID + "-" + side
-	return k
+	svc.LogLevel = c.LogLevel
+	svc.ShutdownTimeout = c.ShutdownTimeout
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/IBM/sarama"
 
@@ -21,14 +20,7 @@ const maxRecordBytes = 1<<20 + 64<<10
 // in-sync replicas, and the murmur2 partitioner, so a replayed ticket lands
 // on the partition its order's other tickets use.
 func newSaramaConfig(k kafka.Config) (*sarama.Config, error) {
-	sc, err := kafka.NewProducerConfig(k, kafka.ProducerSettings{
-		RetryMax:        10,
-		RetryBackoff:    100 * time.Millisecond,
-		RetryMaxBackoff: 2 * time.Second,
-		Timeout:         10 * time.Second,
-		MaxMessageBytes: maxRecordBytes,
-		Compression:     "lz4",
-	})
+	sc, err := kafka.NewProducerConfig(k, kafka.ToolSettings(maxRecordBytes))
 	if err != nil {
 		return nil, err
 	}

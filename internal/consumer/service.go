@@ -3,7 +3,6 @@ package consumer
 import (
 	"context"
 	"fmt"
-	"net"
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
@@ -53,21 +52,12 @@ type ServiceOptions struct {
 	Step Step
 }
 
-// Service is the consumer service: its metrics and endpoints, its Kafka
-// clients, the output and dead-letter topics, the group and the
-// processing loop.
-type Service struct {
-	cfg       ServiceConfig
-	opts      ServiceOptions
-	endpoints *service.Endpoints
-	m         *metrics.Consumer
-	sc        *sarama.Config
-	log       *zap.Logger
-}
-
 // NewService builds the consumer service and binds its endpoints; it
-// reaches for Kafka only in Run.
-func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*Service, error) {
+// reaches for Kafka only when run. Run runs it until ctx ends: its
+// endpoints, its Kafka clients, the output and dead-letter topics (created
+// once the input topic exists), the group and the processing loop. On the
+// way out the group is closed, which leaves it after the final commit.
+func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*service.Service, error) {
 	c := cfg.Consumer
 	sc, err := kafka.NewConsumerConfig(cfg.Kafka, c.Client())
 	if err != nil {
@@ -80,31 +70,20 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*Servi
 	m := metrics.NewConsumer(endpoints.Registry)
 	m.InitSeries(c.OutputTopic, c.DLQTopic)
 	metrics.NewKafkaClient(endpoints.Registry, sc.MetricRegistry, c.Topic, c.OutputTopic, c.DLQTopic)
-	return &Service{cfg: cfg, opts: opts, endpoints: endpoints, m: m, sc: sc, log: log}, nil
-}
 
-// Addr is the address of the service's endpoints.
-func (s *Service) Addr() net.Addr { return s.endpoints.Addr() }
-
-// Run runs the service until ctx ends: its endpoints, its Kafka clients,
-// the output and dead-letter topics (created once the input topic exists),
-// the group and the processing loop. On the way out the group is closed,
-// which leaves it after the final commit.
-func (s *Service) Run(ctx context.Context) error {
-	return s.endpoints.Run(ctx, func(ctx context.Context) error {
-		cfg := s.cfg.Consumer
-		client, err := kafka.Connect(ctx, s.cfg.Kafka.Brokers, s.sc, s.log)
+	return service.New(endpoints, func(ctx context.Context) error {
+		client, err := kafka.Connect(ctx, cfg.Kafka.Brokers, sc, log)
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		if err := kafka.WaitForConsumerTopics(ctx, client, cfg.Topic, cfg.OutputTopic, cfg.DLQTopic, s.log); err != nil {
+		if err := kafka.WaitForConsumerTopics(ctx, client, c.Topic, c.OutputTopic, c.DLQTopic, log); err != nil {
 			return err
 		}
 		// The producer gets a client of its own: on a shared client its
 		// produce requests would queue on the broker connections behind the
 		// group's long-polling fetches.
-		outClient, err := sarama.NewClient(s.cfg.Kafka.Brokers, s.sc)
+		outClient, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
 		if err != nil {
 			return fmt.Errorf("output client: %w", err)
 		}
@@ -114,43 +93,37 @@ func (s *Service) Run(ctx context.Context) error {
 			return fmt.Errorf("output producer: %w", err)
 		}
 		defer out.Close()
-		group, err := sarama.NewConsumerGroupFromClient(cfg.GroupID, client)
+		group, err := sarama.NewConsumerGroupFromClient(c.GroupID, client)
 		if err != nil {
-			return fmt.Errorf("consumer group %s: %w", cfg.GroupID, err)
+			return fmt.Errorf("consumer group %s: %w", c.GroupID, err)
 		}
 		// Closing the group leaves it; deferred after the producer's close,
 		// so it runs first, once the final commit is done.
 		defer group.Close()
 
-		c, err := New(Options{
-			Config:      cfg,
+		engine, err := New(Options{
+			Config:      c,
 			FindWritten: kafka.NewFinder(outClient),
 			ReadRecord:  kafka.NewRecordReader(client),
-		}, group, client, out, s.opts.Step, s.m, s.log.Named("consumer"))
+		}, group, client, out, opts.Step, m, log.Named("consumer"))
 		if err != nil {
 			return err
 		}
-		s.endpoints.SetReady(c.Ready)
-		return c.Run(ctx)
-	})
+		endpoints.SetReady(engine.Ready)
+		return engine.Run(ctx)
+	}), nil
 }
 
-// Daemon is the consumer binary for daemon.Main: its configuration and its
-// service, with sarama's own log lines routed to the daemon's logger.
-var Daemon = daemon.Daemon[ServiceConfig]{
-	Name:    "consumer",
-	Load:    LoadServiceConfig,
-	Service: func(c ServiceConfig) service.Config { return c.Service },
-	Fields: func(c ServiceConfig) []zap.Field {
-		return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Consumer.Topic),
-			zap.String("group", c.Consumer.GroupID), zap.Int("workers", c.Consumer.Workers)}
-	},
-	Run: func(ctx context.Context, cfg ServiceConfig, log *zap.Logger) error {
-		kafka.RouteSaramaLogs(log)
-		s, err := NewService(cfg, ServiceOptions{}, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	},
+// Daemon is the consumer binary for daemon.Main.
+var Daemon = daemon.ForService("consumer", LoadServiceConfig, func(c ServiceConfig, log *zap.Logger) (*service.Service, error) {
+	return NewService(c, ServiceOptions{}, log)
+})
+
+// ServiceSection is the section every daemon has.
+func (c ServiceConfig) ServiceSection() service.Config { return c.Service }
+
+// LogFields are logged with the daemon's "starting" line.
+func (c ServiceConfig) LogFields() []zap.Field {
+	return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Consumer.Topic),
+		zap.String("group", c.Consumer.GroupID), zap.Int("workers", c.Consumer.Workers)}
 }

@@ -8,6 +8,7 @@ import (
 	"go.uber.org/zap"
 
 	"ticket-processor/internal/buildinfo"
+	"ticket-processor/internal/kafka"
 	"ticket-processor/internal/logging"
 	"ticket-processor/internal/service"
 )
@@ -25,6 +26,33 @@ type Daemon[C any] struct {
 	Fields func(C) []zap.Field
 	// Run runs the daemon until ctx ends.
 	Run func(ctx context.Context, cfg C, log *zap.Logger) error
+}
+
+// ServiceConfig is the configuration of a binary that runs one service.
+type ServiceConfig interface {
+	// ServiceSection is the section every daemon has.
+	ServiceSection() service.Config
+	// LogFields are logged with the "starting" line.
+	LogFields() []zap.Field
+}
+
+// ForService describes a binary that runs one service: its configuration,
+// loaded by load, and build, which makes the service from it. sarama's own
+// log lines go to the daemon's logger.
+func ForService[C ServiceConfig](name string, load func([]string, func(string) (string, bool)) (C, error),
+	build func(C, *zap.Logger) (*service.Service, error),
+) Daemon[C] {
+	return Daemon[C]{
+		Name: name, Load: load, Service: C.ServiceSection, Fields: C.LogFields,
+		Run: func(ctx context.Context, cfg C, log *zap.Logger) error {
+			kafka.RouteSaramaLogs(log)
+			s, err := build(cfg, log)
+			if err != nil {
+				return err
+			}
+			return s.Run(ctx)
+		},
+	}
 }
 
 // Main is the whole life of a daemon process, and returns its exit status:

@@ -82,10 +82,8 @@ func NewRecord(dlqTopic, group string, msg *sarama.ConsumerMessage, f Failure, n
 		}
 		headers = append(headers, cloneHeader(h))
 	}
+	headers = append(headers, Origin{msg.Topic, msg.Partition, msg.Offset}.headers()...)
 	headers = append(headers,
-		header(HeaderOriginalTopic, msg.Topic),
-		header(HeaderOriginalPartition, strconv.FormatInt(int64(msg.Partition), 10)),
-		header(HeaderOriginalOffset, strconv.FormatInt(msg.Offset, 10)),
 		header(HeaderOriginalTimestamp, formatTime(msg.Timestamp)),
 		header(HeaderErrorClass, normaliseClass(f.Class)),
 		header(HeaderErrorReason, normaliseReason(f.Reason)),
@@ -129,10 +127,8 @@ func NewReplay(e Entry, now time.Time) *sarama.ProducerMessage {
 		}
 		headers = append(headers, cloneHeader(h))
 	}
+	headers = append(headers, Origin{e.OriginalTopic, e.OriginalPartition, e.OriginalOffset}.headers()...)
 	headers = append(headers,
-		header(HeaderOriginalTopic, e.OriginalTopic),
-		header(HeaderOriginalPartition, strconv.FormatInt(int64(e.OriginalPartition), 10)),
-		header(HeaderOriginalOffset, strconv.FormatInt(e.OriginalOffset, 10)),
 		header(HeaderReplayCount, strconv.Itoa(max(e.ReplayCount, 0)+1)),
 		header(HeaderReplayedAt, formatTime(now)),
 	)
@@ -168,6 +164,16 @@ type Origin struct {
 	Topic     string
 	Partition int32
 	Offset    int64
+}
+
+// headers are o as HeaderOriginalTopic, HeaderOriginalPartition and
+// HeaderOriginalOffset.
+func (o Origin) headers() []sarama.RecordHeader {
+	return []sarama.RecordHeader{
+		header(HeaderOriginalTopic, o.Topic),
+		header(HeaderOriginalPartition, strconv.FormatInt(int64(o.Partition), 10)),
+		header(HeaderOriginalOffset, strconv.FormatInt(o.Offset, 10)),
+	}
 }
 
 // ReplayOrigin returns the original record a replayed record claims to

@@ -60,15 +60,19 @@ type ConsumerSettings struct {
 	DrainTimeout time.Duration
 }
 
-// consumerOutput are the settings of the producer a consumer writes its
-// processed and dead-lettered tickets with.
-var consumerOutput = ProducerSettings{
-	RetryMax:        10,
-	RetryBackoff:    100 * time.Millisecond,
-	RetryMaxBackoff: 2 * time.Second,
-	Timeout:         10 * time.Second,
-	MaxMessageBytes: DeadLetterMaxBytes,
-	Compression:     "lz4",
+// ToolSettings are the producer settings of the clients that write what
+// they have read, rather than generate: the consumer's output and
+// dead-letter records, and ticketctl's replays. maxMessageBytes is the
+// largest record they write.
+func ToolSettings(maxMessageBytes int) ProducerSettings {
+	return ProducerSettings{
+		RetryMax:        10,
+		RetryBackoff:    100 * time.Millisecond,
+		RetryMaxBackoff: 2 * time.Second,
+		Timeout:         10 * time.Second,
+		MaxMessageBytes: maxMessageBytes,
+		Compression:     "lz4",
+	}
 }
 
 // NewConsumerConfig returns a validated sarama configuration for a
@@ -98,7 +102,7 @@ func NewConsumerConfig(k Config, c ConsumerSettings) (*sarama.Config, error) {
 	// The revoke drain must fit in the rebalance timeout, or the member is
 	// dropped from the group while it still finishes tickets.
 	sc.Consumer.Group.Rebalance.Timeout = max(60*time.Second, c.DrainTimeout+10*time.Second)
-	if err := setProducer(sc, consumerOutput); err != nil {
+	if err := setProducer(sc, ToolSettings(DeadLetterMaxBytes)); err != nil {
 		return nil, err
 	}
 	if err := sc.Validate(); err != nil {

@@ -3,7 +3,6 @@ package producer
 import (
 	"context"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -62,20 +61,12 @@ type ServiceOptions struct {
 	DrainTimeout time.Duration
 }
 
-// Service is the producer service: its metrics and endpoints, its Kafka
-// client, the input topic and the generate-and-send loop.
-type Service struct {
-	cfg       ServiceConfig
-	opts      ServiceOptions
-	endpoints *service.Endpoints
-	m         *metrics.Producer
-	sc        *sarama.Config
-	log       *zap.Logger
-}
-
 // NewService builds the producer service and binds its endpoints; it
-// reaches for Kafka only in Run.
-func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*Service, error) {
+// reaches for Kafka only when run. Run runs it until ctx ends, or until it
+// has sent MAX_TICKETS tickets: the endpoints, the Kafka client, the input
+// topic (created when missing, with TOPIC_PARTITIONS and
+// TOPIC_REPLICATION) and the engine.
+func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*service.Service, error) {
 	sc, err := kafka.NewProducerConfig(cfg.Kafka, cfg.Producer.Client())
 	if err != nil {
 		return nil, err
@@ -97,24 +88,15 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*Servi
 	m := metrics.NewProducer(endpoints.Registry)
 	m.InitSeries(cfg.Producer.Topic)
 	metrics.NewKafkaClient(endpoints.Registry, sc.MetricRegistry, cfg.Producer.Topic)
-	return &Service{cfg: cfg, opts: opts, endpoints: endpoints, m: m, sc: sc, log: log}, nil
-}
 
-// Addr is the address of the service's endpoints.
-func (s *Service) Addr() net.Addr { return s.endpoints.Addr() }
-
-// Run runs the service until ctx ends, or until it has sent MAX_TICKETS
-// tickets: the endpoints, the Kafka client, the input topic (created when
-// missing, with TOPIC_PARTITIONS and TOPIC_REPLICATION) and the engine.
-func (s *Service) Run(ctx context.Context) error {
-	return s.endpoints.Run(ctx, func(ctx context.Context) error {
-		cfg := s.cfg.Producer
-		client, err := kafka.Connect(ctx, s.cfg.Kafka.Brokers, s.sc, s.log)
+	return service.New(endpoints, func(ctx context.Context) error {
+		c := cfg.Producer
+		client, err := kafka.Connect(ctx, cfg.Kafka.Brokers, sc, log)
 		if err != nil {
 			return err
 		}
 		defer client.Close()
-		if err := kafka.EnsureProducerTopic(client, cfg.Topic, int32(cfg.TopicPartitions), int16(cfg.TopicReplication), s.log); err != nil {
+		if err := kafka.EnsureProducerTopic(client, c.Topic, int32(c.TopicPartitions), int16(c.TopicReplication), log); err != nil {
 			return err
 		}
 		sp, err := sarama.NewSyncProducerFromClient(client)
@@ -123,36 +105,30 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		defer sp.Close()
 		p, err := New(Options{
-			Config:        cfg,
-			DrainTimeout:  s.opts.DrainTimeout,
-			Probe:         func() error { return client.RefreshMetadata(cfg.Topic) },
+			Config:        c,
+			DrainTimeout:  opts.DrainTimeout,
+			Probe:         func() error { return client.RefreshMetadata(c.Topic) },
 			ProbeInterval: 2 * time.Second,
 			StallAfter:    5 * time.Second,
 			FindWritten:   kafka.NewFinder(client),
-		}, sp, s.opts.Source, s.m, s.log.Named("producer"))
+		}, sp, opts.Source, m, log.Named("producer"))
 		if err != nil {
 			return err
 		}
-		s.endpoints.SetReady(p.Ready)
+		endpoints.SetReady(p.Ready)
 		return p.Run(ctx)
-	})
+	}), nil
 }
 
-// Daemon is the producer binary for daemon.Main: its configuration and its
-// service, with sarama's own log lines routed to the daemon's logger.
-var Daemon = daemon.Daemon[ServiceConfig]{
-	Name:    "producer",
-	Load:    LoadServiceConfig,
-	Service: func(c ServiceConfig) service.Config { return c.Service },
-	Fields: func(c ServiceConfig) []zap.Field {
-		return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Producer.Topic), zap.Float64("rate", c.Producer.Rate)}
-	},
-	Run: func(ctx context.Context, cfg ServiceConfig, log *zap.Logger) error {
-		kafka.RouteSaramaLogs(log)
-		s, err := NewService(cfg, ServiceOptions{}, log)
-		if err != nil {
-			return err
-		}
-		return s.Run(ctx)
-	},
+// Daemon is the producer binary for daemon.Main.
+var Daemon = daemon.ForService("producer", LoadServiceConfig, func(c ServiceConfig, log *zap.Logger) (*service.Service, error) {
+	return NewService(c, ServiceOptions{}, log)
+})
+
+// ServiceSection is the section every daemon has.
+func (c ServiceConfig) ServiceSection() service.Config { return c.Service }
+
+// LogFields are logged with the daemon's "starting" line.
+func (c ServiceConfig) LogFields() []zap.Field {
+	return []zap.Field{zap.Strings("brokers", c.Kafka.Brokers), zap.String("topic", c.Producer.Topic), zap.Float64("rate", c.Producer.Rate)}
 }

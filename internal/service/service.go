@@ -86,3 +86,23 @@ func (e *Endpoints) Run(ctx context.Context, work func(ctx context.Context) erro
 	})
 	return g.Wait()
 }
+
+// Service is a daemon's service: its endpoints, which answer as soon as
+// the service is built, and its work, which Run starts: reaching Kafka and
+// running the engine, which calls SetReady on the endpoints once it exists.
+type Service struct {
+	endpoints *Endpoints
+	work      func(ctx context.Context) error
+}
+
+// New returns the service that serves endpoints and does work.
+func New(endpoints *Endpoints, work func(ctx context.Context) error) *Service {
+	return &Service{endpoints: endpoints, work: work}
+}
+
+// Addr is the address of the service's endpoints.
+func (s *Service) Addr() net.Addr { return s.endpoints.Addr() }
+
+// Run serves the endpoints and does the work until ctx ends or the work
+// returns.
+func (s *Service) Run(ctx context.Context) error { return s.endpoints.Run(ctx, s.work) }
