@@ -5,6 +5,8 @@
 package metrics
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -130,6 +132,45 @@ func (m *Producer) InitSeries(topic string) {
 	for _, reason := range kafkaErrorReasons {
 		m.Errors.WithLabelValues(reason)
 	}
+}
+
+// The Producer's methods implement producer.Observer.
+
+// SetTargetRate sets TargetRate.
+func (m *Producer) SetTargetRate(perSecond float64) { m.TargetRate.Set(perSecond) }
+
+// WaitedForRate adds d to RateLimitWait.
+func (m *Producer) WaitedForRate(d time.Duration) { m.RateLimitWait.Add(d.Seconds()) }
+
+// AddInFlight moves InFlight by delta.
+func (m *Producer) AddInFlight(delta int) { m.InFlight.Add(float64(delta)) }
+
+// Sent observes one send of n tickets that took d.
+func (m *Producer) Sent(n int, d time.Duration) {
+	m.BatchSize.Observe(float64(n))
+	m.SendDuration.Observe(d.Seconds())
+}
+
+// SendFailed counts one failed ticket send by reason.
+func (m *Producer) SendFailed(reason string) { m.Errors.WithLabelValues(reason).Inc() }
+
+// Acknowledged counts n tickets acknowledged on topic.
+func (m *Producer) Acknowledged(topic string, n int) {
+	m.Produced.WithLabelValues(topic).Add(float64(n))
+}
+
+// WrittenAllTheSame counts n failed tickets found written.
+func (m *Producer) WrittenAllTheSame(n int) { m.FoundWritten.Add(float64(n)) }
+
+// SetReady sets Ready to 1 or 0.
+func (m *Producer) SetReady(ready bool) { m.Ready.Set(boolGauge(ready)) }
+
+// boolGauge is 1 for true and 0 for false.
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Consumer holds the consumer daemon's metrics.

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"ticket-processor/internal/kafka"
-	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
 )
@@ -54,6 +53,32 @@ func (o Options) validate() error {
 	return errors.Join(errs...)
 }
 
+// Observer is told what the producer does, for its metrics. The engine
+// defines what it reports; internal/metrics implements it on Prometheus,
+// and tests may record it.
+type Observer interface {
+	// SetTargetRate is told the configured rate once (0: unthrottled).
+	SetTargetRate(perSecond float64)
+	// WaitedForRate is how long one ticket waited on the rate limiter.
+	WaitedForRate(d time.Duration)
+	// AddInFlight moves the count of tickets generated and not yet
+	// acknowledged.
+	AddInFlight(delta int)
+	// Sent is one send of n tickets to Kafka, which took d, whatever its
+	// outcome.
+	Sent(n int, d time.Duration)
+	// SendFailed is one ticket whose send failed after the client's own
+	// retries, with the reason kafka.ErrorReason gives.
+	SendFailed(reason string)
+	// Acknowledged is n tickets Kafka acknowledged on topic.
+	Acknowledged(topic string, n int)
+	// WrittenAllTheSame is n tickets whose send failed but which the topic held
+	// all the same, so were not sent again.
+	WrittenAllTheSame(n int)
+	// SetReady is told whenever readiness is checked.
+	SetReady(ready bool)
+}
+
 // ErrUndelivered is returned by Run when the drain deadline passed with
 // tickets still unacknowledged.
 var ErrUndelivered = errors.New("tickets left undelivered")
@@ -64,7 +89,7 @@ type Producer struct {
 	opts    Options
 	sp      sarama.SyncProducer
 	src     Source
-	m       *metrics.Producer
+	obs     Observer
 	log     *zap.Logger
 	health  *health
 	limiter *rate.Limiter
@@ -72,7 +97,7 @@ type Producer struct {
 }
 
 // New returns a Producer; it starts nothing until Run.
-func New(opts Options, sp sarama.SyncProducer, src Source, m *metrics.Producer, log *zap.Logger) (*Producer, error) {
+func New(opts Options, sp sarama.SyncProducer, src Source, obs Observer, log *zap.Logger) (*Producer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -80,12 +105,12 @@ func New(opts Options, sp sarama.SyncProducer, src Source, m *metrics.Producer, 
 	if opts.Rate > 0 {
 		limit = rate.Limit(opts.Rate)
 	}
-	m.TargetRate.Set(opts.Rate)
+	obs.SetTargetRate(opts.Rate)
 	return &Producer{
 		opts:    opts,
 		sp:      sp,
 		src:     src,
-		m:       m,
+		obs:     obs,
 		log:     log,
 		health:  newHealth(opts.StallAfter),
 		limiter: rate.NewLimiter(limit, opts.Burst),
@@ -161,7 +186,7 @@ func (p *Producer) generate(ctx context.Context, queue chan<- *sarama.ProducerMe
 		if err := p.limiter.Wait(ctx); err != nil {
 			return // ctx ended, or cannot end before the next token
 		}
-		p.m.RateLimitWait.Add(time.Since(start).Seconds())
+		p.obs.WaitedForRate(time.Since(start))
 		t := p.src.Next()
 		msg, err := newMessage(p.opts.Topic, t)
 		if err != nil {
@@ -170,11 +195,11 @@ func (p *Producer) generate(ctx context.Context, queue chan<- *sarama.ProducerMe
 			p.log.Error("generated ticket does not encode; generation stops", zap.String("order_id", t.OrderID), zap.Error(err))
 			return
 		}
-		p.m.InFlight.Inc()
+		p.obs.AddInFlight(1)
 		select {
 		case queue <- msg:
 		case <-ctx.Done():
-			p.m.InFlight.Dec()
+			p.obs.AddInFlight(-1)
 			return
 		}
 	}
@@ -265,7 +290,7 @@ func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMess
 	}
 	if n := len(pending) - len(left); n > 0 {
 		p.acknowledged(n)
-		p.m.FoundWritten.Add(float64(n))
+		p.obs.WrittenAllTheSame(n)
 		p.log.Info("failed tickets were written all the same; they are not sent again",
 			zap.Int("found", n), zap.Int("resent", len(left)))
 	}
@@ -274,7 +299,6 @@ func (p *Producer) unwritten(ctx context.Context, pending []*sarama.ProducerMess
 
 // sendOnce hands msgs to Kafka once and accounts for the outcome.
 func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
-	p.m.BatchSize.Observe(float64(len(msgs)))
 	stop := p.health.sending()
 	start := time.Now()
 	var err error
@@ -284,7 +308,7 @@ func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
 		err = p.sp.SendMessages(msgs)
 	}
 	stop()
-	p.m.SendDuration.Observe(time.Since(start).Seconds())
+	p.obs.Sent(len(msgs), time.Since(start))
 
 	if err == nil {
 		p.health.sendSucceeded()
@@ -293,7 +317,7 @@ func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
 	}
 	errs := causes(msgs, err)
 	for _, cause := range errs {
-		p.m.Errors.WithLabelValues(kafka.ErrorReason(cause)).Inc()
+		p.obs.SendFailed(kafka.ErrorReason(cause))
 	}
 	p.health.sendFailed(err)
 	if suppressed, ok := p.health.shouldLog(); ok {
@@ -309,8 +333,8 @@ func (p *Producer) sendOnce(msgs []*sarama.ProducerMessage) error {
 // acknowledged accounts for n tickets that Kafka holds.
 func (p *Producer) acknowledged(n int) {
 	p.acked.Add(int64(n))
-	p.m.Produced.WithLabelValues(p.opts.Topic).Add(float64(n))
-	p.m.InFlight.Sub(float64(n))
+	p.obs.Acknowledged(p.opts.Topic, n)
+	p.obs.AddInFlight(-n)
 }
 
 // failed returns the messages of msgs that err reports as failed, in their
@@ -375,14 +399,10 @@ func (p *Producer) probe(ctx context.Context) {
 		case err == nil && previous != nil && previous != errNotChecked:
 			p.log.Info("broker reachable again")
 		}
-		if p.health.ready() == nil {
-			p.m.Ready.Set(1)
-		} else {
-			p.m.Ready.Set(0)
-		}
+		p.obs.SetReady(p.health.ready() == nil)
 		select {
 		case <-ctx.Done():
-			p.m.Ready.Set(0)
+			p.obs.SetReady(false)
 			return
 		case <-t.C:
 		}

@@ -48,6 +48,9 @@ func LoadServiceConfig(args []string, lookup func(string) (string, bool)) (Servi
 	return c, err
 }
 
+// The producer's metrics are the engine's observer.
+var _ Observer = (*metrics.Producer)(nil)
+
 // ServiceOptions are what a caller of NewService may change beyond the
 // configuration. The zero value runs the producer daemon.
 type ServiceOptions struct {
