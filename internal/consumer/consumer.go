@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"ticket-processor/internal/kafka"
-	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/retry"
 )
 
@@ -51,7 +50,7 @@ type Consumer struct {
 	group   sarama.ConsumerGroup
 	offsets OffsetSource
 	proc    *processor
-	m       *metrics.Consumer
+	obs     Observer
 	log     *zap.Logger
 
 	member atomic.Bool // true from Setup until the Consume loop stops
@@ -62,7 +61,7 @@ type Consumer struct {
 
 // New returns a Consumer reading through group and writing through out
 // (an idempotent SyncProducer). It starts nothing until Run.
-func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sarama.SyncProducer, step Step, m *metrics.Consumer, log *zap.Logger) (*Consumer, error) {
+func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sarama.SyncProducer, step Step, obs Observer, log *zap.Logger) (*Consumer, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -73,8 +72,8 @@ func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sar
 		opts:    opts,
 		group:   group,
 		offsets: offsets,
-		proc:    &processor{opts: opts, out: out, step: step, m: m, log: log, now: time.Now},
-		m:       m,
+		proc:    &processor{opts: opts, out: out, step: step, obs: obs, log: log, now: time.Now},
+		obs:     obs,
 		log:     log,
 		active:  make(map[int32]*partition),
 	}, nil
@@ -140,9 +139,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 func (c *Consumer) setMember(in bool) {
 	c.member.Store(in)
 	if in {
-		c.m.Ready.Set(1)
+		c.obs.SetMember(true)
 	} else {
-		c.m.Ready.Set(0)
+		c.obs.SetMember(false)
 	}
 }
 
@@ -205,13 +204,11 @@ func (c *Consumer) refreshLag(p *partition) {
 		c.log.Debug("high watermark unavailable", zap.Int32("partition", p.id), zap.Error(err))
 		return
 	}
-	label := partitionLabel(p.id)
-	c.m.LagMessages.WithLabelValues(label).Set(float64(max(hwm-p.commitPoint(), 0)))
-	age := 0.0
+	var age time.Duration
 	if oldest, ok := p.tracker.oldestUnfinished(); ok && !oldest.IsZero() {
-		age = max(time.Since(oldest).Seconds(), 0)
+		age = max(time.Since(oldest), 0)
 	}
-	c.m.LagSeconds.WithLabelValues(label).Set(age)
+	p.obs.Lag(max(hwm-p.commitPoint(), 0), age)
 }
 
 // handler implements sarama.ConsumerGroupHandler for a Consumer.
@@ -220,8 +217,7 @@ type handler struct{ c *Consumer }
 // Setup runs at the start of each session, after the rebalance.
 func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
 	claims := sess.Claims()[h.c.opts.Topic]
-	h.c.m.Rebalances.Inc()
-	h.c.m.AssignedPartitions.Set(float64(len(claims)))
+	h.c.obs.PartitionsAssigned(len(claims))
 	h.c.setMember(true)
 	h.c.log.Info("partitions assigned", zap.Int32s("partitions", claims),
 		zap.String("member_id", sess.MemberID()), zap.Int32("generation", sess.GenerationID()))
@@ -232,7 +228,7 @@ func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
 // marked, synchronously, before the partitions go to their next owner.
 func (h handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 	sess.Commit()
-	h.c.m.AssignedPartitions.Set(0)
+	h.c.obs.PartitionsReleased()
 	return nil
 }
 
@@ -247,10 +243,7 @@ func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 		c.mu.Lock()
 		delete(c.active, p.id)
 		c.mu.Unlock()
-		label := partitionLabel(p.id)
-		c.m.LagMessages.DeleteLabelValues(label)
-		c.m.LagSeconds.DeleteLabelValues(label)
-		c.m.InFlight.DeleteLabelValues(label)
+		p.obs.Released()
 	}()
 	c.refreshLag(p)
 	p.run(sess.Context(), claim.Messages(), c.opts.DrainTimeout)

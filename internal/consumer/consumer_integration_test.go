@@ -88,7 +88,7 @@ func (p pipeline) start(t testing.TB, cfg ServiceConfig, step Step) *running {
 	c, err := New(Options{
 		Config: cfg.Consumer, FindWritten: kafka.NewFinder(outClient),
 		ReadRecord: kafka.NewRecordReader(client),
-	}, group, client, out, step, m, zap.NewNop())
+	}, group, client, out, step, metricsObserver{m}, zap.NewNop())
 	require.NoError(t, err)
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -33,7 +33,7 @@ func (noOffsets) GetOffset(string, int32, int64) (int64, error) { return 0, nil 
 
 func TestRunEndsWhenTheGroupIsClosed(t *testing.T) {
 	m := metrics.NewConsumer(prometheus.NewRegistry())
-	c, err := New(testOptions(), closedGroup{errs: make(chan error)}, noOffsets{}, &fakeOut{}, nil, m, zap.NewNop())
+	c, err := New(testOptions(), closedGroup{errs: make(chan error)}, noOffsets{}, &fakeOut{}, nil, metricsObserver{m}, zap.NewNop())
 	require.NoError(t, err)
 
 	done := make(chan error, 1)
@@ -63,7 +63,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := testOptions()
 			tt.mutate(&opts)
-			_, err := New(opts, closedGroup{}, noOffsets{}, &fakeOut{}, nil, metrics.NewConsumer(prometheus.NewRegistry()), zap.NewNop())
+			_, err := New(opts, closedGroup{}, noOffsets{}, &fakeOut{}, nil, metricsObserver{metrics.NewConsumer(prometheus.NewRegistry())}, zap.NewNop())
 			require.ErrorContains(t, err, tt.want)
 		})
 	}

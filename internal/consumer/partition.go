@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -37,8 +36,7 @@ type partition struct {
 	queues   map[string][]*sarama.ConsumerMessage // busy orders and their waiting tickets
 
 	// The partition's series, resolved once rather than per ticket.
-	consumed prometheus.Counter
-	inFlight prometheus.Gauge
+	obs PartitionObserver
 }
 
 func newPartition(topic string, id int32, initial int64, opts Options, proc *processor, mark marker, log *zap.Logger) *partition {
@@ -55,8 +53,7 @@ func newPartition(topic string, id int32, initial int64, opts Options, proc *pro
 		ready:   make(chan *sarama.ConsumerMessage),
 		queues:  make(map[string][]*sarama.ConsumerMessage),
 
-		consumed: proc.m.Consumed.WithLabelValues(topic, partitionLabel(id)),
-		inFlight: proc.m.InFlight.WithLabelValues(partitionLabel(id)),
+		obs: proc.obs.Partition(topic, id),
 	}
 }
 
@@ -120,8 +117,8 @@ func (p *partition) dispatch(stop, work context.Context, messages <-chan *sarama
 			return
 		}
 		p.tracker.track(msg.Offset, msg.Timestamp)
-		p.consumed.Inc()
-		p.inFlight.Inc()
+		p.obs.Consumed()
+		p.obs.AddInFlight(1)
 		if !p.enqueue(msg) {
 			continue
 		}
@@ -187,7 +184,7 @@ func (p *partition) finish(msg *sarama.ConsumerMessage) {
 	if next, advanced := p.tracker.finish(msg.Offset); advanced {
 		p.mark.MarkOffset(p.topic, p.id, next, "")
 	}
-	p.inFlight.Dec()
+	p.obs.AddInFlight(-1)
 	<-p.window
 }
 

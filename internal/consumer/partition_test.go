@@ -137,7 +137,7 @@ func newHarness(t *testing.T, opts Options, step Step) *harness {
 	t.Helper()
 	h := &harness{opts: opts, out: &fakeOut{}, marks: &marks{}, m: metrics.NewConsumer(prometheus.NewRegistry())}
 	opts.FindWritten = h.out.findWritten
-	proc := &processor{opts: opts, out: h.out, step: step, m: h.m, log: zap.NewNop(), now: time.Now}
+	proc := &processor{opts: opts, out: h.out, step: step, obs: metricsObserver{h.m}, log: zap.NewNop(), now: time.Now}
 	h.part = newPartition("tickets", 0, 0, opts, proc, h.marks, zap.NewNop())
 	h.in = make(chan *sarama.ConsumerMessage, 100_000)
 	return h
@@ -699,4 +699,56 @@ func nilIfEmpty(b []byte) []byte {
 		return nil
 	}
 	return b
+}
+
+// recorder is an Observer that keeps what it was told, for tests that
+// check what the engine reports rather than how metrics render it.
+type recorder struct {
+	mu           sync.Mutex
+	processed    int
+	deadLettered []failure.Reason
+	inFlight     int
+	consumed     int
+	released     bool
+}
+
+func (r *recorder) SetMember(bool)                            {}
+func (r *recorder) PartitionsAssigned(int)                    {}
+func (r *recorder) PartitionsReleased()                       {}
+func (r *recorder) TicketHandled(time.Duration)               {}
+func (r *recorder) TicketRetried()                            {}
+func (r *recorder) OrderGap()                                 {}
+func (r *recorder) CopySkipped()                              {}
+func (r *recorder) PublishFailed(string, string)              {}
+func (r *recorder) Lag(int64, time.Duration)                  {}
+func (r *recorder) Partition(string, int32) PartitionObserver { return r }
+
+func (r *recorder) TicketProcessed(time.Duration) { r.mu.Lock(); r.processed++; r.mu.Unlock() }
+func (r *recorder) TicketDeadLettered(reason failure.Reason) {
+	r.mu.Lock()
+	r.deadLettered = append(r.deadLettered, reason)
+	r.mu.Unlock()
+}
+func (r *recorder) Consumed()             { r.mu.Lock(); r.consumed++; r.mu.Unlock() }
+func (r *recorder) AddInFlight(delta int) { r.mu.Lock(); r.inFlight += delta; r.mu.Unlock() }
+func (r *recorder) Released()             { r.mu.Lock(); r.released = true; r.mu.Unlock() }
+
+func TestEngineReportsToItsObserver(t *testing.T) {
+	rec := &recorder{}
+	h := newHarness(t, testOptions(), NoopStep)
+	h.part = newPartition("tickets", 0, 0, h.opts, &processor{opts: h.part.proc.opts, out: h.out, step: NoopStep, obs: rec, log: zap.NewNop(), now: time.Now}, h.marks, zap.NewNop())
+	h.feed(t, 3, 9)
+	h.in <- record(9, "bad", []byte("{not json"))
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := h.run(ctx)
+	require.Eventually(t, func() bool { return h.marks.last() == 10 }, 5*time.Second, time.Millisecond)
+	cancel()
+	wait()
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	assert.Equal(t, 10, rec.consumed)
+	assert.Equal(t, 9, rec.processed)
+	assert.Equal(t, []failure.Reason{failure.Malformed}, rec.deadLettered)
+	assert.Zero(t, rec.inFlight, "every ticket taken was finished")
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -14,7 +13,6 @@ import (
 	"ticket-processor/internal/dlq"
 	"ticket-processor/internal/failure"
 	"ticket-processor/internal/kafka"
-	"ticket-processor/internal/metrics"
 	"ticket-processor/internal/models"
 	"ticket-processor/internal/retry"
 )
@@ -48,7 +46,7 @@ type processor struct {
 	opts Options
 	out  sarama.SyncProducer
 	step Step
-	m    *metrics.Consumer
+	obs  Observer
 	log  *zap.Logger
 	now  func() time.Time
 }
@@ -58,7 +56,7 @@ type processor struct {
 // committed, or errAbandoned when ctx ended first.
 func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook) error {
 	start := p.now()
-	defer func() { p.m.ProcessingDuration.Observe(p.now().Sub(start).Seconds()) }()
+	defer func() { p.obs.TicketHandled(p.now().Sub(start)) }()
 
 	if len(msg.Value) > p.opts.MaxMessageBytes {
 		err := fmt.Errorf("%w: %d bytes, limit %d", models.ErrTooLarge, len(msg.Value), p.opts.MaxMessageBytes)
@@ -118,7 +116,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		}
 		return p.publish(ctx, result)
 	}, func(attempt int, err error, delay time.Duration) {
-		p.m.Retries.Inc()
+		p.obs.TicketRetried()
 		p.log.Warn("ticket failed; retrying", zap.String("order_id", t.OrderID),
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
 			zap.Int("attempt", attempt), zap.Duration("backoff", delay), zap.Error(err))
@@ -128,8 +126,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 	case err == nil:
 		order.lastSeq, order.status = max(order.lastSeq, t.Sequence), status
 		order.remember(t.TicketID, t.Sequence)
-		p.m.Processed.Inc()
-		p.m.EndToEndLatency.Observe(p.now().Sub(t.CreatedAt).Seconds())
+		p.obs.TicketProcessed(p.now().Sub(t.CreatedAt))
 		return nil
 	case errors.As(err, &failure):
 		switch {
@@ -139,7 +136,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 			// The order goes on after this ticket, which leaves a gap in
 			// its output.
 			order.lastSeq = t.Sequence
-			p.m.OrderGaps.Inc()
+			p.obs.OrderGap()
 		}
 		return p.deadLetter(ctx, msg, failureFromRetry(failure))
 	default:
@@ -174,7 +171,7 @@ const (
 // Kafka could not be asked.
 func (p *processor) checkSequence(ctx context.Context, msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) (sequenceVerdict, *dlq.SequenceMismatch, error) {
 	if order.wasPublished(t.TicketID, t.Sequence) {
-		p.m.OrderRepeats.Inc()
+		p.obs.CopySkipped()
 		p.log.Warn("ticket already published; copy skipped", zap.String("order_id", t.OrderID),
 			zap.String("ticket_id", t.TicketID), zap.Uint64("sequence", t.Sequence),
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset))
@@ -194,7 +191,7 @@ func (p *processor) checkSequence(ctx context.Context, msg *sarama.ConsumerMessa
 		return seqNext, nil, nil
 	}
 	if t.Sequence > expected {
-		p.m.OrderGaps.Inc()
+		p.obs.OrderGap()
 	}
 	return seqOutOfOrder, &dlq.SequenceMismatch{Expected: expected, Actual: t.Sequence}, nil
 }
@@ -287,7 +284,7 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 			return nil
 		}
 		reason := kafka.ErrorReason(err)
-		p.m.PublishErrors.WithLabelValues(o.msg.Topic, reason).Inc()
+		p.obs.PublishFailed(o.msg.Topic, reason)
 		err = fmt.Errorf("publish to %s: %w", o.msg.Topic, err)
 		if reason != kafka.ReasonUnavailable {
 			return nil // not a wait: the ticket's own attempts decide
@@ -372,7 +369,7 @@ func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage,
 	err := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
 		err := p.send(ctx, record)
 		if err != nil {
-			p.m.PublishErrors.WithLabelValues(p.opts.DLQTopic, kafka.ErrorReason(err)).Inc()
+			p.obs.PublishFailed(p.opts.DLQTopic, kafka.ErrorReason(err))
 		}
 		return err
 	}, func(_ int, err error, delay time.Duration) {
@@ -383,7 +380,7 @@ func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage,
 	if err != nil {
 		return errAbandoned
 	}
-	p.m.DeadLettered.WithLabelValues(string(f.Reason)).Inc()
+	p.obs.TicketDeadLettered(f.Reason)
 	p.log.Warn("ticket dead-lettered", zap.String("order_id", string(msg.Key)),
 		zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
 		zap.String("reason", string(f.Reason)), zap.String("class", f.Class),
@@ -404,6 +401,3 @@ func permanentFailure(err error, first, last time.Time) dlq.Failure {
 func failureFromRetry(f *retry.Failure) dlq.Failure {
 	return dlq.FailureFromRetry(f, failure.Of(f))
 }
-
-// partitionLabel renders a partition number as a metric label.
-func partitionLabel(p int32) string { return strconv.FormatInt(int64(p), 10) }

@@ -44,6 +44,14 @@ func LoadServiceConfig(args []string, lookup func(string) (string, bool)) (Servi
 	return c, err
 }
 
+// metricsObserver reports to the consumer's Prometheus metrics.
+type metricsObserver struct{ *metrics.Consumer }
+
+// Partition returns the partition's series.
+func (o metricsObserver) Partition(topic string, partition int32) PartitionObserver {
+	return o.Consumer.Partition(topic, partition)
+}
+
 // ServiceOptions are what a caller of NewService may change beyond the
 // configuration. The zero value runs the consumer daemon.
 type ServiceOptions struct {
@@ -105,7 +113,7 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*servi
 			Config:      c,
 			FindWritten: kafka.NewFinder(outClient),
 			ReadRecord:  kafka.NewRecordReader(client),
-		}, group, client, out, opts.Step, m, log.Named("consumer"))
+		}, group, client, out, opts.Step, metricsObserver{m}, log.Named("consumer"))
 		if err != nil {
 			return err
 		}

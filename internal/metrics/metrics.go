@@ -5,6 +5,7 @@
 package metrics
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -291,4 +292,86 @@ func (m *Consumer) InitSeries(outputTopic, dlqTopic string) {
 			m.PublishErrors.WithLabelValues(topic, reason)
 		}
 	}
+}
+
+// The Consumer's methods implement consumer.Observer.
+
+// SetMember sets Ready to 1 while the consumer is a group member.
+func (m *Consumer) SetMember(member bool) { m.Ready.Set(boolGauge(member)) }
+
+// PartitionsAssigned counts a rebalance and sets AssignedPartitions.
+func (m *Consumer) PartitionsAssigned(n int) {
+	m.Rebalances.Inc()
+	m.AssignedPartitions.Set(float64(n))
+}
+
+// PartitionsReleased sets AssignedPartitions to 0.
+func (m *Consumer) PartitionsReleased() { m.AssignedPartitions.Set(0) }
+
+// TicketHandled observes ProcessingDuration.
+func (m *Consumer) TicketHandled(d time.Duration) { m.ProcessingDuration.Observe(d.Seconds()) }
+
+// TicketProcessed counts Processed and observes EndToEndLatency.
+func (m *Consumer) TicketProcessed(endToEnd time.Duration) {
+	m.Processed.Inc()
+	m.EndToEndLatency.Observe(endToEnd.Seconds())
+}
+
+// TicketRetried counts Retries.
+func (m *Consumer) TicketRetried() { m.Retries.Inc() }
+
+// TicketDeadLettered counts DeadLettered by reason.
+func (m *Consumer) TicketDeadLettered(reason failure.Reason) {
+	m.DeadLettered.WithLabelValues(string(reason)).Inc()
+}
+
+// OrderGap counts OrderGaps.
+func (m *Consumer) OrderGap() { m.OrderGaps.Inc() }
+
+// CopySkipped counts OrderRepeats.
+func (m *Consumer) CopySkipped() { m.OrderRepeats.Inc() }
+
+// PublishFailed counts PublishErrors by topic and reason.
+func (m *Consumer) PublishFailed(topic, reason string) {
+	m.PublishErrors.WithLabelValues(topic, reason).Inc()
+}
+
+// Partition returns the series of one claimed partition, resolved once
+// rather than per ticket.
+func (m *Consumer) Partition(topic string, partition int32) *ConsumerPartition {
+	label := strconv.FormatInt(int64(partition), 10)
+	return &ConsumerPartition{
+		m: m, label: label,
+		consumed: m.Consumed.WithLabelValues(topic, label),
+		inFlight: m.InFlight.WithLabelValues(label),
+	}
+}
+
+// ConsumerPartition holds the series of one claimed partition; it
+// implements consumer.PartitionObserver.
+type ConsumerPartition struct {
+	m        *Consumer
+	label    string
+	consumed prometheus.Counter
+	inFlight prometheus.Gauge
+}
+
+// Consumed counts one record taken.
+func (p *ConsumerPartition) Consumed() { p.consumed.Inc() }
+
+// AddInFlight moves the partition's InFlight by delta.
+func (p *ConsumerPartition) AddInFlight(delta int) { p.inFlight.Add(float64(delta)) }
+
+// Lag sets LagMessages and LagSeconds.
+func (p *ConsumerPartition) Lag(messages int64, oldest time.Duration) {
+	p.m.LagMessages.WithLabelValues(p.label).Set(float64(messages))
+	p.m.LagSeconds.WithLabelValues(p.label).Set(oldest.Seconds())
+}
+
+// Released deletes the partition's lag and in-flight series: another
+// member reports them now.
+func (p *ConsumerPartition) Released() {
+	p.m.LagMessages.DeleteLabelValues(p.label)
+	p.m.LagSeconds.DeleteLabelValues(p.label)
+	p.m.InFlight.DeleteLabelValues(p.label)
 }
