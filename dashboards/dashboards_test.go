@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"ticket-processor/dashboards"
+	"ticket-processor/internal/metrics"
 )
 
 // units are the Grafana unit ids the dashboards may use; a typo would show
@@ -77,4 +79,40 @@ func TestDatasourceUIDIsTheProvisionedOne(t *testing.T) {
 	require.Len(t, provisioning.Datasources, 1)
 	assert.Equal(t, "prometheus", provisioning.Datasources[0].Type)
 	assert.Equal(t, dashboards.DatasourceUID, provisioning.Datasources[0].UID)
+}
+
+// TestQueriesReadMetricsTheDaemonsDefine keeps the dashboards from
+// retyping a metric name: every daemon metric a query selects is one that
+// internal/metrics defines (histograms by their _bucket, _sum or _count
+// series). sarama's client metrics are named at run time and are checked
+// against a live Prometheus by the integration test.
+func TestQueriesReadMetricsTheDaemonsDefine(t *testing.T) {
+	defined := map[string]bool{}
+	for _, name := range metrics.Names() {
+		defined[name] = true
+	}
+	checked := 0
+	for _, d := range dashboards.All() {
+		for _, row := range d.Rows {
+			for _, p := range row.Panels {
+				for _, q := range p.Queries {
+					for _, s := range selector.FindAllStringSubmatch(q.Expr, -1) {
+						name := s[1]
+						if !strings.HasPrefix(name, metrics.Namespace+"_") || strings.HasPrefix(name, metrics.Namespace+"_kafka_client_") {
+							continue
+						}
+						base := name
+						for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+							if trimmed, ok := strings.CutSuffix(name, suffix); ok && defined[trimmed] {
+								base = trimmed
+							}
+						}
+						assert.True(t, defined[base], "%s: panel %q reads %s, which internal/metrics does not define", d.File, p.Title, name)
+						checked++
+					}
+				}
+			}
+		}
+	}
+	assert.Greater(t, checked, 20, "the dashboards read the daemons' metrics")
 }

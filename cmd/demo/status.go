@@ -18,17 +18,17 @@ import (
 
 // Names of the metrics the status line reads, as /metrics shows them.
 var (
-	metricProduced     = prometheus.BuildFQName(metrics.Namespace, "producer", "produced_total")
-	metricProducerUp   = prometheus.BuildFQName(metrics.Namespace, "producer", "ready")
+	metricProduced     = metrics.ProducerProducedTotal
+	metricProducerUp   = metrics.ProducerReady
 	metricBadRecords   = prometheus.BuildFQName(metrics.Namespace, "demo", "bad_records_total")
-	metricProcessed    = prometheus.BuildFQName(metrics.Namespace, "consumer", "processed_total")
-	metricRetries      = prometheus.BuildFQName(metrics.Namespace, "consumer", "retries_total")
-	metricDeadLettered = prometheus.BuildFQName(metrics.Namespace, "consumer", "dead_lettered_total")
-	metricGaps         = prometheus.BuildFQName(metrics.Namespace, "consumer", "order_gaps_total")
-	metricRepeats      = prometheus.BuildFQName(metrics.Namespace, "consumer", "order_repeats_total")
-	metricLag          = prometheus.BuildFQName(metrics.Namespace, "consumer", "lag_messages")
-	metricLatency      = prometheus.BuildFQName(metrics.Namespace, "consumer", "end_to_end_latency_seconds")
-	metricConsumerUp   = prometheus.BuildFQName(metrics.Namespace, "consumer", "ready")
+	metricProcessed    = metrics.ConsumerProcessedTotal
+	metricRetries      = metrics.ConsumerRetriesTotal
+	metricDeadLettered = metrics.ConsumerDeadLetteredTotal
+	metricGaps         = metrics.ConsumerOrderGapsTotal
+	metricRepeats      = metrics.ConsumerOrderRepeatsTotal
+	metricLag          = metrics.ConsumerLagMessages
+	metricLatency      = metrics.ConsumerEndToEndLatencySeconds
+	metricConsumerUp   = metrics.ConsumerReady
 )
 
 // snapshot is what the producer's and the consumer's registries say at

@@ -20,6 +20,36 @@ import (
 // Namespace prefixes every metric of the project.
 const Namespace = "ticket_processor"
 
+// Names of the daemons' metrics, as /metrics shows them: the one place they
+// are spelled, for the definitions below and for every reader (the demo's
+// status line; the dashboards' tests check their queries against Names).
+const (
+	ProducerProducedTotal              = Namespace + "_producer_produced_total"
+	ProducerErrorsTotal                = Namespace + "_producer_errors_total"
+	ProducerFoundWrittenTotal          = Namespace + "_producer_found_written_total"
+	ProducerSendDurationSeconds        = Namespace + "_producer_send_duration_seconds"
+	ProducerBatchSizeTickets           = Namespace + "_producer_batch_size_tickets"
+	ProducerRateLimitWaitSecondsTotal  = Namespace + "_producer_rate_limit_wait_seconds_total"
+	ProducerInFlightTickets            = Namespace + "_producer_in_flight_tickets"
+	ProducerTargetRateTicketsPerSecond = Namespace + "_producer_target_rate_tickets_per_second"
+	ProducerReady                      = Namespace + "_producer_ready"
+	ConsumerConsumedTotal              = Namespace + "_consumer_consumed_total"
+	ConsumerProcessedTotal             = Namespace + "_consumer_processed_total"
+	ConsumerRetriesTotal               = Namespace + "_consumer_retries_total"
+	ConsumerDeadLetteredTotal          = Namespace + "_consumer_dead_lettered_total"
+	ConsumerOrderGapsTotal             = Namespace + "_consumer_order_gaps_total"
+	ConsumerOrderRepeatsTotal          = Namespace + "_consumer_order_repeats_total"
+	ConsumerProcessingDurationSeconds  = Namespace + "_consumer_processing_duration_seconds"
+	ConsumerEndToEndLatencySeconds     = Namespace + "_consumer_end_to_end_latency_seconds"
+	ConsumerInFlightTickets            = Namespace + "_consumer_in_flight_tickets"
+	ConsumerLagMessages                = Namespace + "_consumer_lag_messages"
+	ConsumerLagSeconds                 = Namespace + "_consumer_lag_seconds"
+	ConsumerAssignedPartitions         = Namespace + "_consumer_assigned_partitions"
+	ConsumerRebalancesTotal            = Namespace + "_consumer_rebalances_total"
+	ConsumerPublishErrorsTotal         = Namespace + "_consumer_publish_errors_total"
+	ConsumerReady                      = Namespace + "_consumer_ready"
+)
+
 // Latency buckets, in seconds: from sub-millisecond sends on a local broker
 // up to a minute, the longest a send can block while the client retries
 // through a broker outage. Measured on a local broker at RATE=100: half the
@@ -81,44 +111,43 @@ type Producer struct {
 // NewProducer registers the producer's metrics on reg.
 func NewProducer(reg prometheus.Registerer) *Producer {
 	f := promauto.With(reg)
-	const sub = "producer"
 	return &Producer{
 		Produced: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "produced_total",
+			Name: ProducerProducedTotal,
 			Help: "Tickets acknowledged by Kafka from all in-sync replicas.",
 		}, []string{"topic"}),
 		Errors: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "errors_total",
+			Name: ProducerErrorsTotal,
 			Help: "Ticket sends that failed after the client's own retries, by reason; the ticket is sent again.",
 		}, []string{"reason"}),
 		FoundWritten: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "found_written_total",
+			Name: ProducerFoundWrittenTotal,
 			Help: "Tickets whose send failed but which Kafka had written all the same (the answer was lost); they were not sent again, which would have duplicated them.",
 		}),
 		SendDuration: f.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "send_duration_seconds",
+			Name:    ProducerSendDurationSeconds,
 			Help:    "Time from handing tickets to Kafka to their acknowledgement, per send.",
 			Buckets: latencyBuckets,
 		}),
 		BatchSize: f.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "batch_size_tickets",
+			Name:    ProducerBatchSizeTickets,
 			Help:    "Tickets handed to Kafka per send: 1 at low rates, up to BATCH_SIZE when unthrottled.",
 			Buckets: batchBuckets,
 		}),
 		RateLimitWait: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "rate_limit_wait_seconds_total",
+			Name: ProducerRateLimitWaitSecondsTotal,
 			Help: "Time ticket generation spent waiting on the rate limiter.",
 		}),
 		InFlight: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "in_flight_tickets",
+			Name: ProducerInFlightTickets,
 			Help: "Tickets generated and not yet acknowledged by Kafka.",
 		}),
 		TargetRate: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "target_rate_tickets_per_second",
+			Name: ProducerTargetRateTicketsPerSecond,
 			Help: "Configured ticket rate; 0 means unthrottled.",
 		}),
 		Ready: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "ready",
+			Name: ProducerReady,
 			Help: "1 while the producer is ready: the broker answers and sends succeed.",
 		}),
 	}
@@ -213,68 +242,67 @@ type Consumer struct {
 // NewConsumer registers the consumer's metrics on reg.
 func NewConsumer(reg prometheus.Registerer) *Consumer {
 	f := promauto.With(reg)
-	const sub = "consumer"
 	return &Consumer{
 		Consumed: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "consumed_total",
+			Name: ConsumerConsumedTotal,
 			Help: "Tickets taken from the input topic.",
 		}, []string{"topic", "partition"}),
 		Processed: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "processed_total",
+			Name: ConsumerProcessedTotal,
 			Help: "Tickets processed and published to the output topic.",
 		}),
 		Retries: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "retries_total",
+			Name: ConsumerRetriesTotal,
 			Help: "Processing attempts beyond the first, after transient errors.",
 		}),
 		DeadLettered: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "dead_lettered_total",
+			Name: ConsumerDeadLetteredTotal,
 			Help: "Tickets written to the dead-letter topic, by reason.",
 		}, []string{"reason"}),
 		OrderGaps: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "order_gaps_total",
+			Name: ConsumerOrderGapsTotal,
 			Help: "Tickets whose sequence skipped ahead of their order's next one (dead-lettered as out_of_sequence), and tickets dead-lettered in their turn, which leave a gap in their order's output.",
 		}),
 		OrderRepeats: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "order_repeats_total",
+			Name: ConsumerOrderRepeatsTotal,
 			Help: "Copies of a ticket already published for its order (same ticket_id and sequence); they are skipped.",
 		}),
 		ProcessingDuration: f.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "processing_duration_seconds",
+			Name:    ConsumerProcessingDurationSeconds,
 			Help:    "Time from a ticket's first attempt to its outcome, retries included.",
 			Buckets: latencyBuckets,
 		}),
 		EndToEndLatency: f.NewHistogram(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "end_to_end_latency_seconds",
+			Name:    ConsumerEndToEndLatencySeconds,
 			Help:    "Time from a ticket's created_at to its processing.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300},
 		}),
 		InFlight: f.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "in_flight_tickets",
+			Name: ConsumerInFlightTickets,
 			Help: "Tickets taken from a partition and not yet finished.",
 		}, []string{"partition"}),
 		LagMessages: f.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "lag_messages",
+			Name: ConsumerLagMessages,
 			Help: "High watermark minus the committed offset, per assigned partition.",
 		}, []string{"partition"}),
 		LagSeconds: f.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "lag_seconds",
+			Name: ConsumerLagSeconds,
 			Help: "Age of the oldest unfinished ticket, per assigned partition; 0 when none waits.",
 		}, []string{"partition"}),
 		AssignedPartitions: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "assigned_partitions",
+			Name: ConsumerAssignedPartitions,
 			Help: "Partitions assigned to this group member.",
 		}),
 		Rebalances: f.NewCounter(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "rebalances_total",
+			Name: ConsumerRebalancesTotal,
 			Help: "Group sessions started, one per rebalance.",
 		}),
 		PublishErrors: f.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "publish_errors_total",
+			Name: ConsumerPublishErrorsTotal,
 			Help: "Failed writes to the output or dead-letter topic, by topic and reason.",
 		}, []string{"topic", "reason"}),
 		Ready: f.NewGauge(prometheus.GaugeOpts{
-			Namespace: Namespace, Subsystem: sub, Name: "ready",
+			Name: ConsumerReady,
 			Help: "1 while the consumer is a member of its group.",
 		}),
 	}
@@ -374,4 +402,34 @@ func (p *ConsumerPartition) Released() {
 	p.m.LagMessages.DeleteLabelValues(p.label)
 	p.m.LagSeconds.DeleteLabelValues(p.label)
 	p.m.InFlight.DeleteLabelValues(p.label)
+}
+
+// Names returns every name above.
+func Names() []string {
+	return []string{
+		ProducerProducedTotal,
+		ProducerErrorsTotal,
+		ProducerFoundWrittenTotal,
+		ProducerSendDurationSeconds,
+		ProducerBatchSizeTickets,
+		ProducerRateLimitWaitSecondsTotal,
+		ProducerInFlightTickets,
+		ProducerTargetRateTicketsPerSecond,
+		ProducerReady,
+		ConsumerConsumedTotal,
+		ConsumerProcessedTotal,
+		ConsumerRetriesTotal,
+		ConsumerDeadLetteredTotal,
+		ConsumerOrderGapsTotal,
+		ConsumerOrderRepeatsTotal,
+		ConsumerProcessingDurationSeconds,
+		ConsumerEndToEndLatencySeconds,
+		ConsumerInFlightTickets,
+		ConsumerLagMessages,
+		ConsumerLagSeconds,
+		ConsumerAssignedPartitions,
+		ConsumerRebalancesTotal,
+		ConsumerPublishErrorsTotal,
+		ConsumerReady,
+	}
 }
