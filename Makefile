@@ -60,6 +60,17 @@ test-integration:
 	exit $$status
 endif
 
+# toxiproxy, for the tests that put network faults between clients and
+# brokers: scripts/toxiproxy.sh builds it into .cache/bin with the Go
+# toolchain when it is missing (about ten seconds), and the tests run it
+# from TOXIPROXY_BIN.
+TOXIPROXY_BIN ?= $(CURDIR)/.cache/bin/toxiproxy-server
+export TOXIPROXY_BIN
+.PHONY: toxiproxy
+test-integration: toxiproxy
+toxiproxy:
+	@scripts/toxiproxy.sh install >/dev/null
+
 # vet and staticcheck run with the integration tag so that they see every
 # file: the tagged build includes the untagged files too.
 lint:
