@@ -140,8 +140,12 @@ func TestListAndReplay(t *testing.T) {
 		assert.Equal(t, "trace-order-3", string(r.Headers[0].Value))
 		assert.Equal(t, 1, dlq.ReplayCount(byOrder["order-1"].Headers))
 		for _, h := range r.Headers {
-			assert.Contains(t, []string{"trace-id", dlq.HeaderReplayCount, dlq.HeaderReplayedAt}, string(h.Key))
+			assert.Contains(t, []string{"trace-id", dlq.HeaderOriginalTopic, dlq.HeaderOriginalPartition,
+				dlq.HeaderOriginalOffset, dlq.HeaderReplayCount, dlq.HeaderReplayedAt}, string(h.Key))
 		}
+		origin, ok := dlq.ReplayOrigin(r.Headers)
+		require.True(t, ok, "a replay names the record it copies")
+		assert.Equal(t, topic, origin.Topic)
 
 		// The consumer fails on the replayed ticket again: the new
 		// dead-letter record carries the replay count on.
