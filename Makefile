@@ -71,6 +71,29 @@ test-integration: toxiproxy
 toxiproxy:
 	@scripts/toxiproxy.sh install >/dev/null
 
+# The chaos suite (test/chaos, TestChaos): the producer and two consumer
+# members under load on private brokers behind toxiproxy, faults scheduled
+# by a seed, the topics judged by the independent checker. Alone it runs
+# the short set that `make test` runs too; RUNS=100 runs the full set,
+# SEED=n replays one schedule (with RUNS, the seeds n, n+1, ...), SECONDS
+# is the load per run (30, or 15 for the short set; a replay needs the
+# run's value) and GUARANTEE the processing guarantee to judge by
+# (at_least_once unless set; when set, the consumer gets it as
+# PROCESSING_GUARANTEE). It starts and stops its own brokers and
+# toxiproxy, and writes the final table to CHAOS_REPORT.
+RUNS ?=
+SEED ?=
+SECONDS ?=
+GUARANTEE ?=
+CHAOS_REPORT ?= $(CURDIR)/.cache/chaos/report.txt
+# About a minute a run, with room for broker restarts and slow drains.
+CHAOS_TIMEOUT ?= $(shell expr $(or $(RUNS),3) \* 2 + 15)m
+.PHONY: chaos
+chaos: toxiproxy
+	CHAOS_RUNS=$(RUNS) CHAOS_SEED=$(SEED) CHAOS_SECONDS=$(SECONDS) CHAOS_GUARANTEE=$(GUARANTEE) \
+	CHAOS_REPORT=$(CHAOS_REPORT) \
+	$(GO) test -count=1 -tags integration -run '^TestChaos$$' -timeout $(CHAOS_TIMEOUT) -v ./test/chaos
+
 # vet and staticcheck run with the integration tag so that they see every
 # file: the tagged build includes the untagged files too.
 lint:
