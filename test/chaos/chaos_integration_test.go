@@ -37,7 +37,7 @@ type settings struct {
 func loadSettings(t *testing.T) settings {
 	t.Helper()
 	s := settings{guarantee: checker.AtLeastOnce, load: 30 * time.Second,
-		rate: map[int]int{1: 1000, 3: 500}, report: os.Getenv("CHAOS_REPORT")}
+		rate: map[int]int{1: 2000, 3: 1000}, report: os.Getenv("CHAOS_REPORT")}
 	runs, seed := os.Getenv("CHAOS_RUNS"), os.Getenv("CHAOS_SEED")
 	switch {
 	case runs == "" && seed == "":

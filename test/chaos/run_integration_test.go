@@ -361,10 +361,12 @@ func producedCount(log string) (int64, bool) {
 // drain waits until the group has committed the input's end on every
 // partition; past drainTimeout it fails the run with the offsets seen.
 func (r *run) drain() {
-	deadline := time.Now().Add(drainTimeout)
+	start := time.Now()
+	deadline := start.Add(drainTimeout)
 	for {
 		done, state := r.drained()
 		if done {
+			r.t.Logf("drained %s after the load", time.Since(start).Round(100*time.Millisecond))
 			return
 		}
 		if time.Now().After(deadline) {
