@@ -86,6 +86,13 @@ func loadSettings(t *testing.T) settings {
 // that each cluster is started once: the single-broker runs first, then
 // the three-broker ones, each cluster stopped before the next starts.
 func TestChaos(t *testing.T) {
+	// Said here, before any run, rather than by each cluster's start: a
+	// suite that cannot start brokers or toxiproxy runs nothing at all.
+	for _, v := range []string{"KAFKA_SCRIPT", "TOXIPROXY_BIN"} {
+		if os.Getenv(v) == "" {
+			t.Skipf("%s is not set, so the chaos suite cannot start its brokers behind toxiproxy; `make test` and `make chaos` set it", v)
+		}
+	}
 	s := loadSettings(t)
 	plans := make([]scenario.Schedule, len(s.seeds))
 	for i, seed := range s.seeds {
