@@ -142,7 +142,7 @@ func TestChaos(t *testing.T) {
 					executed[f.Kind]++
 				}
 				t.Logf("run %d of %d: seed %d %s in %s; faults so far: %s", k, len(plans), plan.Seed,
-					strings.Fields(row.Verdict())[0], row.Took.Round(time.Second), tally(executed))
+					row.Verdict(), row.Took.Round(time.Second), tally(executed))
 			}
 		})
 	}

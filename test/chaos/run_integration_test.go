@@ -31,6 +31,15 @@ const (
 	// every second, and a ticket waits for the ones before it in its
 	// partition before its offset can be committed.
 	lead = 10 * time.Second
+	// aftermath is how long after a fault is healed its window stays
+	// open for the checker. Healing is a disturbance of its own: a broker
+	// thawed or started again finds the members' sessions expired and
+	// rebalances the group, and a member learns at its next heartbeat, up
+	// to a session timeout (10 s) later, that the tickets it finished
+	// meanwhile cannot be committed. Seed 12 showed it: after a 10.6 s
+	// broker freeze, tickets published 20 ms after the thaw were published
+	// again 2 s later, once the coordinator had evicted their member.
+	aftermath = 10 * time.Second
 	// drainTimeout bounds the wait for the group to commit the input's
 	// end after the load; a pipeline slower than this has stalled.
 	drainTimeout = 3 * time.Minute
@@ -57,6 +66,18 @@ type run struct {
 	toxics              map[int][]toxic              // by fault index
 	windows             []checker.Fault
 	opened              map[int]time.Time // start of each fault begun and not yet ended
+	stopping            []stopping        // sent SIGTERM by a fault, exit not yet awaited
+}
+
+// stopping is a process that a fault sent SIGTERM. Its exit is awaited
+// after the load rather than at once, so that a slow graceful stop (a
+// member finishing its tickets while the broker is frozen) does not hold
+// up the faults after it; seed 24 held a broker frozen 70 s instead of
+// 12.5 s that way.
+type stopping struct {
+	name     string
+	p        *kafkatest.Process
+	producer bool
 }
 
 // toxic is a toxic added to one proxy.
@@ -94,6 +115,7 @@ func (r *run) execute() {
 		<-time.After(wait) // the load's length: timing, not synchronisation
 	}
 	r.stopProducer()
+	r.awaitStopping()
 	r.drain()
 	for i, m := range r.members {
 		r.stopGracefully(fmt.Sprintf("member %d", i+1), m)
@@ -146,7 +168,7 @@ func (r *run) runSchedule(began time.Time) {
 		}
 		r.t.Logf("%6.1fs heal %s", time.Since(began).Seconds(), f.Label())
 		r.heal(e.fault, f)
-		r.windows = append(r.windows, checker.Fault{Name: f.String(), Start: r.opened[e.fault], End: time.Now()})
+		r.windows = append(r.windows, checker.Fault{Name: f.String(), Start: r.opened[e.fault], End: time.Now().Add(aftermath)})
 		delete(r.opened, e.fault)
 	}
 }
@@ -175,7 +197,7 @@ func (r *run) begin(i int, f scenario.Fault) {
 	case scenario.ConsumerKill:
 		r.signalAndWait(r.members[f.Target-1], syscall.SIGKILL)
 	case scenario.ConsumerTerm:
-		r.signalAndWait(r.members[f.Target-1], syscall.SIGTERM)
+		r.terminate(fmt.Sprintf("member %d", f.Target), r.members[f.Target-1], false)
 	case scenario.ConsumerFreeze:
 		r.signal(r.members[f.Target-1], syscall.SIGSTOP)
 	case scenario.Rebalance:
@@ -185,7 +207,7 @@ func (r *run) begin(i int, f scenario.Fault) {
 	case scenario.ProducerKill:
 		r.signalAndWait(r.producer, syscall.SIGKILL)
 	case scenario.ProducerTerm:
-		r.stopProducer()
+		r.terminate(fmt.Sprintf("producer %d", r.producers), r.producer, true)
 	case scenario.BrokerStop:
 		c.StopNode(t, f.Target)
 	case scenario.BrokerKill:
@@ -219,7 +241,7 @@ func (r *run) heal(i int, f scenario.Fault) {
 		r.signal(r.members[f.Target-1], syscall.SIGCONT)
 	case scenario.Rebalance:
 		for n, m := range r.extras[i] {
-			r.stopGracefully(fmt.Sprintf("extra member %d", n+1), m)
+			r.terminate(fmt.Sprintf("extra member %d", n+1), m, false)
 		}
 	case scenario.ProducerKill, scenario.ProducerTerm:
 		r.startProducer()
@@ -280,38 +302,50 @@ func (r *run) startProducer() {
 	})
 }
 
-// stopProducer stops the producer with SIGTERM and adds the count its
-// final line reports to the acknowledged tickets.
+// stopProducer stops the producer with SIGTERM at the end of the load
+// and adds the count its final line reports to the acknowledged tickets.
 func (r *run) stopProducer() {
-	p := r.producer
-	if !r.stopGracefully(fmt.Sprintf("producer %d", r.producers), p) {
-		return
+	name := fmt.Sprintf("producer %d", r.producers)
+	if r.stopGracefully(name, r.producer) {
+		r.countProduced(name, r.producer, true)
 	}
-	n, ok := producedCount(p.Stdout())
-	if !ok {
-		r.fail("producer %d: no %q line after SIGTERM", r.producers, "producer stopped")
-		return
-	}
-	r.acked += n
 }
 
-// stopGracefully sends SIGTERM once the process answers (a signal before
-// its handler is installed would kill it) and waits for it to exit; a
-// process that is gone already, or exits with a status other than 0, fails
-// the run. It reports whether the process stopped cleanly.
-func (r *run) stopGracefully(name string, p *kafkatest.Process) bool {
-	if kafkatest.Status(p.URL("/healthz")) != http.StatusOK {
-		ok := false
-		deadline := time.Now().Add(30 * time.Second)
-		for !ok && time.Now().Before(deadline) {
-			// Polling a condition with a deadline, not sleeping for one.
-			<-time.After(100 * time.Millisecond)
-			ok = kafkatest.Status(p.URL("/healthz")) == http.StatusOK
-		}
-		if !ok {
-			r.fail("%s does not answer /healthz before its graceful stop", name)
-		}
+// countProduced adds the count of a stopped producer's final line to the
+// acknowledged tickets. Without the line, the count stays a lower bound;
+// that fails the run only when required, after a stop that nothing
+// disturbed.
+func (r *run) countProduced(name string, p *kafkatest.Process, required bool) {
+	n, ok := producedCount(p.Stdout())
+	switch {
+	case ok:
+		r.acked += n
+	case required:
+		r.fail("%s: no %q line after SIGTERM", name, "producer stopped")
+	default:
+		r.t.Logf("%s: no %q line after SIGTERM; its tickets are not counted as acknowledged", name, "producer stopped")
 	}
+}
+
+// awaitAnswer waits up to 30 s for p to answer /healthz: a SIGTERM that
+// arrives before the process has installed its handler kills it.
+func (r *run) awaitAnswer(name string, p *kafkatest.Process) {
+	deadline := time.Now().Add(30 * time.Second)
+	for kafkatest.Status(p.URL("/healthz")) != http.StatusOK {
+		if time.Now().After(deadline) {
+			r.fail("%s does not answer /healthz before its SIGTERM", name)
+			return
+		}
+		<-time.After(100 * time.Millisecond) // polling interval
+	}
+}
+
+// stopGracefully stops a process once nothing disturbs it any more (after
+// the load or the drain): SIGTERM, then its exit. A process that is gone
+// already, or exits with a status other than 0, fails the run. It reports
+// whether the process stopped cleanly.
+func (r *run) stopGracefully(name string, p *kafkatest.Process) bool {
+	r.awaitAnswer(name, p)
 	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		r.fail("%s: SIGTERM: %v (it exited by itself)", name, err)
 		return false
@@ -321,6 +355,29 @@ func (r *run) stopGracefully(name string, p *kafkatest.Process) bool {
 		return false
 	}
 	return true
+}
+
+// terminate sends a fault's SIGTERM and leaves the exit to awaitStopping.
+func (r *run) terminate(name string, p *kafkatest.Process, producer bool) {
+	r.awaitAnswer(name, p)
+	r.signal(p, syscall.SIGTERM)
+	r.stopping = append(r.stopping, stopping{name: name, p: p, producer: producer})
+}
+
+// awaitStopping waits for the processes faults sent SIGTERM. Their exit
+// status is logged, not judged: a graceful stop during a broker outage
+// may run out of SHUTDOWN_TIMEOUT and exit 1 by design; what it left
+// undone shows in the topics.
+func (r *run) awaitStopping() {
+	for _, s := range r.stopping {
+		if status := s.p.Wait(r.t, stopTimeout); status != 0 {
+			r.t.Logf("%s exited with status %d after its SIGTERM during the faults", s.name, status)
+		}
+		if s.producer {
+			r.countProduced(s.name, s.p, false)
+		}
+	}
+	r.stopping = nil
 }
 
 // signal sends sig to p; a process already gone fails the run.
