@@ -35,8 +35,7 @@ func NewRecordReader(client sarama.Client) RecordReader {
 
 // ReadRecord returns the record at offset of topic's partition. It is for
 // the rare look back at one record (checking what a replayed ticket claims
-// to copy), not for consuming: each call opens and closes a partition
-// consumer.
+// to copy), not for consuming.
 func ReadRecord(ctx context.Context, client sarama.Client, topic string, partition int32, offset int64) (*sarama.ConsumerMessage, error) {
 	oldest, err := client.GetOffset(topic, partition, sarama.OffsetOldest)
 	if err != nil {
@@ -50,27 +49,20 @@ func ReadRecord(ctx context.Context, client sarama.Client, topic string, partiti
 		return nil, fmt.Errorf("read %s/%d@%d: %w (the partition holds %d to %d)",
 			topic, partition, offset, ErrNoRecord, oldest, newest-1)
 	}
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
+	var r *sarama.ConsumerMessage
+	err = scan(ctx, client, topic, partition, offset, newest, func(m *sarama.ConsumerMessage) bool {
+		r = m
+		return false
+	})
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("read %s/%d@%d: %w", topic, partition, offset, err)
-	}
-	defer consumer.Close()
-	pc, err := consumer.ConsumePartition(topic, partition, offset)
-	if err != nil {
-		return nil, fmt.Errorf("read %s/%d@%d: %w", topic, partition, offset, err)
-	}
-	defer pc.Close()
-	select {
-	case r := <-pc.Messages():
+	case r == nil:
+		return nil, fmt.Errorf("read %s/%d@%d: %w (no record from there to %d)", topic, partition, offset, ErrNoRecord, newest-1)
+	case r.Offset != offset:
 		// The first record at or after offset: another offset means the
 		// one asked for is gone (compacted, or a transaction marker).
-		if r.Offset != offset {
-			return nil, fmt.Errorf("read %s/%d@%d: %w (next record at %d)", topic, partition, offset, ErrNoRecord, r.Offset)
-		}
-		return r, nil
-	case err := <-pc.Errors():
-		return nil, fmt.Errorf("read %s/%d@%d: %w", topic, partition, offset, err)
-	case <-ctx.Done():
-		return nil, fmt.Errorf("read %s/%d@%d: %w", topic, partition, offset, context.Cause(ctx))
+		return nil, fmt.Errorf("read %s/%d@%d: %w (next record at %d)", topic, partition, offset, ErrNoRecord, r.Offset)
 	}
+	return r, nil
 }

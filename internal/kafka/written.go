@@ -76,14 +76,9 @@ func FindWritten(ctx context.Context, client sarama.Client, msgs []*sarama.Produ
 	}
 
 	found := make(map[*sarama.ProducerMessage]bool, len(msgs))
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return nil, fmt.Errorf("find written: %w", err)
-	}
-	defer consumer.Close()
 	for topic, partitions := range byPartition {
 		for p, pending := range partitions {
-			if err := findInPartition(ctx, client, consumer, topic, p, pending, found); err != nil {
+			if err := findInPartition(ctx, client, topic, p, pending, found); err != nil {
 				return nil, fmt.Errorf("find written in %s/%d: %w", topic, p, err)
 			}
 		}
@@ -93,8 +88,7 @@ func FindWritten(ctx context.Context, client sarama.Client, msgs []*sarama.Produ
 
 // findInPartition marks in found the messages of pending that partition p
 // of topic holds.
-func findInPartition(ctx context.Context, client sarama.Client, consumer sarama.Consumer,
-	topic string, p int32, pending []*sarama.ProducerMessage, found map[*sarama.ProducerMessage]bool,
+func findInPartition(ctx context.Context, client sarama.Client, topic string, p int32, pending []*sarama.ProducerMessage, found map[*sarama.ProducerMessage]bool,
 ) error {
 	earliest := pending[0].Timestamp
 	wanted := make([]wantedRecord, len(pending))
@@ -127,30 +121,14 @@ func findInPartition(ctx context.Context, client sarama.Client, consumer sarama.
 		return nil
 	}
 
-	pc, err := consumer.ConsumePartition(topic, p, from)
-	if err != nil {
-		return err
-	}
-	defer pc.Close()
-	for {
-		select {
-		case r := <-pc.Messages():
-			for i, w := range wanted {
-				if !found[pending[i]] && w.matches(r) {
-					found[pending[i]] = true
-				}
+	return scan(ctx, client, topic, p, from, to, func(r *sarama.ConsumerMessage) bool {
+		for i, w := range wanted {
+			if !found[pending[i]] && w.matches(r) {
+				found[pending[i]] = true
 			}
-			// A topic without transactions or compaction has a record at
-			// every offset, so the last one read is to-1.
-			if r.Offset+1 >= to {
-				return nil
-			}
-		case err := <-pc.Errors():
-			return err
-		case <-ctx.Done():
-			return fmt.Errorf("read offsets %d-%d: %w", from, to-1, context.Cause(ctx))
 		}
-	}
+		return true
+	})
 }
 
 // wantedRecord is a message in the form a search compares.
