@@ -81,11 +81,19 @@ func Overview() Dashboard {
 				},
 			},
 			{
+				Title:       "Stalled partitions",
+				Description: "How long each partition has held taken tickets without finishing one; 0 while tickets finish or none is held. /readyz turns 503 after NOT_READY_AFTER, and ProcessingStalled fires while the partition also lags.",
+				Unit:        "s",
+				Queries: []Query{
+					{`max by (partition) (ticket_processor_consumer_stalled_seconds{job=~"$job", instance=~"$instance"})`, "partition {{partition}}"},
+				},
+			},
+			{
 				Title:       "Targets up",
 				Description: "Scrape targets answering, per job; every consumer replica is a target of its own.",
 				Unit:        "short",
 				Stat:        true,
-				Width:       24,
+				Width:       12,
 				Queries: []Query{
 					{`sum by (job) (up{job=~"$job", instance=~"$instance"})`, "{{job}}"},
 				},

@@ -53,6 +53,11 @@ type Config struct {
 	DrainTimeout time.Duration
 	// LagInterval is how often consumer lag is measured (default 5s).
 	LagInterval time.Duration
+	// NotReadyAfter is how long a partition may hold taken tickets without
+	// finishing one before /readyz reports the consumer stalled (default
+	// 30s). It must exceed the longest a healthy ticket takes, retries
+	// included.
+	NotReadyAfter time.Duration
 	// MaxMessageBytes is the largest ticket accepted; larger ones are
 	// dead-lettered (default 1048576).
 	MaxMessageBytes int
@@ -72,6 +77,7 @@ func (c *Config) SetDefaults() {
 		OrderPolicy:     OrderPolicyContinue,
 		DrainTimeout:    10 * time.Second,
 		LagInterval:     5 * time.Second,
+		NotReadyAfter:   30 * time.Second,
 		MaxMessageBytes: 1 << 20,
 	}
 }
@@ -91,6 +97,7 @@ func (c *Config) Bind(s *config.Source) {
 	s.String(&c.OrderPolicy, "ORDER_POLICY", "after a ticket is dead-lettered: continue or park its order")
 	s.Duration(&c.DrainTimeout, "DRAIN_TIMEOUT", "time to finish in-flight tickets when partitions are revoked")
 	s.Duration(&c.LagInterval, "LAG_INTERVAL", "how often consumer lag is measured")
+	s.Duration(&c.NotReadyAfter, "NOT_READY_AFTER", "how long a partition may hold tickets without finishing one before /readyz turns 503")
 	s.Int(&c.MaxMessageBytes, "MAX_MESSAGE_BYTES", "largest ticket accepted, in bytes")
 }
 
@@ -140,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.LagInterval < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("LAG_INTERVAL=%s: must be >= 100ms", c.LagInterval))
+	}
+	if c.NotReadyAfter < time.Second {
+		errs = append(errs, fmt.Errorf("NOT_READY_AFTER=%s: must be >= 1s", c.NotReadyAfter))
 	}
 	if c.MaxMessageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("MAX_MESSAGE_BYTES=%d: must be >= 1024", c.MaxMessageBytes))

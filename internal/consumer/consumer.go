@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"sync"
 	"sync/atomic"
@@ -79,12 +80,40 @@ func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sar
 	}, nil
 }
 
-// Ready reports nil while the consumer is a member of its group.
+// Ready reports nil while the consumer is a member of its group and its
+// partitions' taken tickets move. A partition that has held tickets for
+// longer than NotReadyAfter without finishing one makes the consumer not
+// ready; the error names it and, when Kafka refuses the consumer's writes,
+// since when and why.
 func (c *Consumer) Ready() error {
 	if !c.member.Load() {
 		return errors.New("not a member of the consumer group")
 	}
+	now := c.proc.now()
+	for _, p := range c.claimed() {
+		d, held := p.motion.stalled(now)
+		if d <= c.opts.NotReadyAfter {
+			continue
+		}
+		err := fmt.Errorf("partition %d: %d tickets taken and none finished for %s (NOT_READY_AFTER=%s)",
+			p.id, held, d.Round(time.Second), c.opts.NotReadyAfter)
+		if since, werr := c.proc.writes.failing(); werr != nil {
+			err = fmt.Errorf("%w; Kafka has refused the consumer's writes for %s: %w", err, now.Sub(since).Round(time.Second), werr)
+		}
+		return err
+	}
 	return nil
+}
+
+// claimed returns the partitions the consumer holds now.
+func (c *Consumer) claimed() []*partition {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	parts := make([]*partition, 0, len(c.active))
+	for _, p := range c.active {
+		parts = append(parts, p)
+	}
+	return parts
 }
 
 // Run joins the group and processes tickets until ctx ends. On the way out
@@ -186,19 +215,15 @@ func (c *Consumer) measureLag(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		c.mu.Lock()
-		parts := make([]*partition, 0, len(c.active))
-		for _, p := range c.active {
-			parts = append(parts, p)
-		}
-		c.mu.Unlock()
-		for _, p := range parts {
+		for _, p := range c.claimed() {
 			c.refreshLag(p)
 		}
 	}
 }
 
 func (c *Consumer) refreshLag(p *partition) {
+	stalled, _ := p.motion.stalled(c.proc.now()) // first: it matters most while Kafka does not answer
+	p.obs.Stalled(stalled)
 	hwm, err := c.offsets.GetOffset(p.topic, p.id, sarama.OffsetNewest)
 	if err != nil {
 		c.log.Debug("high watermark unavailable", zap.Int32("partition", p.id), zap.Error(err))

@@ -49,6 +49,9 @@ type PartitionObserver interface {
 	// Lag is the partition's lag: records behind the high watermark, and
 	// the age of its oldest unfinished ticket.
 	Lag(messages int64, oldest time.Duration)
+	// Stalled is how long the partition has held taken tickets without
+	// finishing one; zero while tickets finish or none is held.
+	Stalled(d time.Duration)
 	// Released drops what the partition reported, once the claim ends.
 	Released()
 }

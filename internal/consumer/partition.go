@@ -34,6 +34,7 @@ type partition struct {
 	ready    chan *sarama.ConsumerMessage
 	queuesMu sync.Mutex
 	queues   map[string][]*sarama.ConsumerMessage // busy orders and their waiting tickets
+	motion   motion                               // whether taken tickets finish, for readiness
 
 	// The partition's series, resolved once rather than per ticket.
 	obs PartitionObserver
@@ -119,6 +120,7 @@ func (p *partition) dispatch(stop, work context.Context, messages <-chan *sarama
 		p.tracker.track(msg.Offset, msg.Timestamp)
 		p.obs.Consumed()
 		p.obs.AddInFlight(1)
+		p.motion.took(p.proc.now())
 		if !p.enqueue(msg) {
 			continue
 		}
@@ -185,6 +187,7 @@ func (p *partition) finish(msg *sarama.ConsumerMessage) {
 		p.mark.MarkOffset(p.topic, p.id, next, "")
 	}
 	p.obs.AddInFlight(-1)
+	p.motion.finished(p.proc.now())
 	<-p.window
 }
 

@@ -113,7 +113,7 @@ func testOptions() Options {
 			Workers: 8, MaxInFlight: 1000,
 			Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
 			OrderPolicy:  OrderPolicyContinue,
-			DrainTimeout: 5 * time.Second, LagInterval: time.Second, MaxMessageBytes: 1 << 20,
+			DrainTimeout: 5 * time.Second, LagInterval: time.Second, NotReadyAfter: 30 * time.Second, MaxMessageBytes: 1 << 20,
 		},
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
@@ -721,6 +721,7 @@ func (r *recorder) OrderGap()                                 {}
 func (r *recorder) CopySkipped()                              {}
 func (r *recorder) PublishFailed(string, string)              {}
 func (r *recorder) Lag(int64, time.Duration)                  {}
+func (r *recorder) Stalled(time.Duration)                     {}
 func (r *recorder) Partition(string, int32) PartitionObserver { return r }
 
 func (r *recorder) TicketProcessed(time.Duration) { r.mu.Lock(); r.processed++; r.mu.Unlock() }

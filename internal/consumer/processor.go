@@ -49,6 +49,9 @@ type processor struct {
 	obs  Observer
 	log  *zap.Logger
 	now  func() time.Time
+	// writes remembers whether Kafka takes the consumer's writes, to
+	// explain a stall.
+	writes writeHealth
 }
 
 // handle processes msg and returns nil once the ticket is finished
@@ -340,7 +343,8 @@ func (o *outgoing) logFields() []zap.Field {
 // the broker would take the resend as a new record. A record without a key
 // (a dead letter of a keyless record) has no partition to search, and is
 // sent again as it is.
-func (p *processor) send(ctx context.Context, o *outgoing) error {
+func (p *processor) send(ctx context.Context, o *outgoing) (err error) {
+	defer func() { p.writes.wrote(p.now(), err) }()
 	if o.msg.Timestamp.IsZero() {
 		o.msg.Timestamp = p.now() // FindWritten searches from here
 	}

@@ -44,6 +44,7 @@ const (
 	ConsumerInFlightTickets            = Namespace + "_consumer_in_flight_tickets"
 	ConsumerLagMessages                = Namespace + "_consumer_lag_messages"
 	ConsumerLagSeconds                 = Namespace + "_consumer_lag_seconds"
+	ConsumerStalledSeconds             = Namespace + "_consumer_stalled_seconds"
 	ConsumerAssignedPartitions         = Namespace + "_consumer_assigned_partitions"
 	ConsumerRebalancesTotal            = Namespace + "_consumer_rebalances_total"
 	ConsumerPublishErrorsTotal         = Namespace + "_consumer_publish_errors_total"
@@ -229,6 +230,9 @@ type Consumer struct {
 	LagMessages *prometheus.GaugeVec
 	// LagSeconds is the age of the oldest unfinished ticket, by partition.
 	LagSeconds *prometheus.GaugeVec
+	// StalledSeconds is how long a partition has held tickets without
+	// finishing one, by partition.
+	StalledSeconds *prometheus.GaugeVec
 	// AssignedPartitions is the partitions this member owns.
 	AssignedPartitions prometheus.Gauge
 	// Rebalances counts group sessions started.
@@ -288,6 +292,10 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 		LagSeconds: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: ConsumerLagSeconds,
 			Help: "Age of the oldest unfinished ticket, per assigned partition; 0 when none waits.",
+		}, []string{"partition"}),
+		StalledSeconds: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: ConsumerStalledSeconds,
+			Help: "How long an assigned partition has held taken tickets without finishing one; 0 while tickets finish or none is held.",
 		}, []string{"partition"}),
 		AssignedPartitions: f.NewGauge(prometheus.GaugeOpts{
 			Name: ConsumerAssignedPartitions,
@@ -396,11 +404,17 @@ func (p *ConsumerPartition) Lag(messages int64, oldest time.Duration) {
 	p.m.LagSeconds.WithLabelValues(p.label).Set(oldest.Seconds())
 }
 
-// Released deletes the partition's lag and in-flight series: another
-// member reports them now.
+// Stalled sets StalledSeconds.
+func (p *ConsumerPartition) Stalled(d time.Duration) {
+	p.m.StalledSeconds.WithLabelValues(p.label).Set(d.Seconds())
+}
+
+// Released deletes the partition's lag, stall and in-flight series:
+// another member reports them now.
 func (p *ConsumerPartition) Released() {
 	p.m.LagMessages.DeleteLabelValues(p.label)
 	p.m.LagSeconds.DeleteLabelValues(p.label)
+	p.m.StalledSeconds.DeleteLabelValues(p.label)
 	p.m.InFlight.DeleteLabelValues(p.label)
 }
 
@@ -427,6 +441,7 @@ func Names() []string {
 		ConsumerInFlightTickets,
 		ConsumerLagMessages,
 		ConsumerLagSeconds,
+		ConsumerStalledSeconds,
 		ConsumerAssignedPartitions,
 		ConsumerRebalancesTotal,
 		ConsumerPublishErrorsTotal,
