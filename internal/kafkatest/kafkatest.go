@@ -357,13 +357,22 @@ type Process struct {
 
 // Start runs the binary with args, env added to the test's environment
 // and a free METRICS_PORT, and kills it at the end of the test if it still
-// runs.
+// runs. A failed test logs the tail of its output; with KAFKATEST_LOGS set
+// to a directory, every process's whole output is also kept there, in a
+// file named after the test, the binary and its port.
 func Start(t testing.TB, binary string, env []string, args ...string) *Process {
 	t.Helper()
 	p := &Process{Port: FreePort(t), stdout: &SyncBuffer{}, stderr: &SyncBuffer{}, done: make(chan struct{})}
 	p.Cmd = exec.Command(binary, args...)
 	p.Cmd.Env = append(append(os.Environ(), env...), fmt.Sprintf("METRICS_PORT=%d", p.Port))
 	p.Cmd.Stdout, p.Cmd.Stderr = p.stdout, p.stderr
+	if dir := os.Getenv("KAFKATEST_LOGS"); dir != "" {
+		name := fmt.Sprintf("%s-%s-%d.log", strings.ReplaceAll(t.Name(), "/", "_"), filepath.Base(binary), p.Port)
+		f, err := os.Create(filepath.Join(dir, name))
+		require.NoError(t, err, "KAFKATEST_LOGS")
+		t.Cleanup(func() { _ = f.Close() })
+		p.Cmd.Stdout, p.Cmd.Stderr = io.MultiWriter(p.stdout, f), io.MultiWriter(p.stderr, f)
+	}
 	require.NoError(t, p.Cmd.Start())
 	go func() {
 		p.err = p.Cmd.Wait()
