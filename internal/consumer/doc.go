@@ -10,6 +10,15 @@
 // offset order, while up to Workers orders of the same partition run at
 // once: throughput is no longer bounded by the partition count.
 //
+// # A ticket's path
+//
+// processor.handle lists the stages a record goes through: the size
+// check, decoding, the sequence check, then the step and the publish,
+// retried together. Each stage settles the record, sends it to the
+// dead-letter topic with a failure, or hands it on. A publish that cannot
+// reach Kafka waits for it without spending an attempt, and a send that
+// failed is searched for in the output topic before it is sent again.
+//
 // # The commit rule
 //
 // An offset is marked (and so committed) only when it and every lower
@@ -47,6 +56,12 @@
 // dropped when the partition moves: a new owner, or the same member after a
 // restart, takes the first ticket it sees of an order as that order's
 // baseline. Keeping order state across a handover is later work.
+//
+// # Readiness
+//
+// Each partition tracks how long it has held taken tickets without
+// finishing one. Past NotReadyAfter the consumer is not ready, and says
+// which partition stalled and, when Kafka refuses its writes, since when.
 //
 // # Back-pressure
 //

@@ -57,56 +57,134 @@ type processor struct {
 // handle processes msg and returns nil once the ticket is finished
 // (processed, skipped or dead-lettered), so that its offset may be
 // committed, or errAbandoned when ctx ended first.
+//
+// A record goes through the stages below in turn. Each one settles it
+// (skipped or published), sends it to the dead-letter topic with a
+// failure, or hands it on. The dead-letter write, like the publish, waits
+// for Kafka as long as it must: a ticket is finished only once it is
+// safely somewhere.
 func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook) error {
-	start := p.now()
-	defer func() { p.obs.TicketHandled(p.now().Sub(start)) }()
-
-	if len(msg.Value) > p.opts.MaxMessageBytes {
-		err := fmt.Errorf("%w: %d bytes, limit %d", models.ErrTooLarge, len(msg.Value), p.opts.MaxMessageBytes)
-		return p.deadLetter(ctx, msg, permanentFailure(err, start, p.now()))
+	in := &inbound{msg: msg, start: p.now(), orders: orders}
+	defer func() { p.obs.TicketHandled(p.now().Sub(in.start)) }()
+	for _, stage := range []stage{
+		p.checkSize,     // larger than MAX_MESSAGE_BYTES: dead-lettered
+		p.decode,        // not a valid ticket of the record key's order: dead-lettered
+		p.checkSequence, // a copy: skipped; out of sequence or in a parked order: dead-lettered
+		p.process,       // the step and the publish, retried; exhausted: dead-lettered
+	} {
+		o, err := stage(ctx, in)
+		switch {
+		case err != nil:
+			return err
+		case o.deadLetter != nil:
+			return p.deadLetter(ctx, msg, *o.deadLetter)
+		case o.settled:
+			return nil
+		}
 	}
-	t, err := models.DecodeAt(msg.Value, start) // created_at is judged by the consumer's clock
-	if err == nil && string(msg.Key) != t.OrderID {
+	return nil
+}
+
+// inbound is a record on its way through the stages, with what they have
+// learnt of it.
+type inbound struct {
+	msg    *sarama.ConsumerMessage
+	start  time.Time
+	orders *orderBook
+	// Set by decode:
+	t     models.Ticket
+	order *orderState
+	// Set by checkSequence:
+	verdict sequenceVerdict
+}
+
+// A stage takes a record one step on. An error means ctx ended before the
+// stage could decide.
+type stage func(ctx context.Context, in *inbound) (outcome, error)
+
+// outcome is what a stage decided: settled, to be dead-lettered, or
+// (the zero value) on to the next stage.
+type outcome struct {
+	settled    bool
+	deadLetter *dlq.Failure
+}
+
+var (
+	proceed = outcome{}
+	settled = outcome{settled: true}
+)
+
+func deadLetterWith(f dlq.Failure) outcome { return outcome{deadLetter: &f} }
+
+// checkSize rejects a record larger than MaxMessageBytes before decoding.
+func (p *processor) checkSize(_ context.Context, in *inbound) (outcome, error) {
+	if len(in.msg.Value) > p.opts.MaxMessageBytes {
+		err := fmt.Errorf("%w: %d bytes, limit %d", models.ErrTooLarge, len(in.msg.Value), p.opts.MaxMessageBytes)
+		return deadLetterWith(permanentFailure(err, in.start, p.now())), nil
+	}
+	return proceed, nil
+}
+
+// decode reads the ticket and checks that it belongs to the order its
+// record is keyed by.
+func (p *processor) decode(_ context.Context, in *inbound) (outcome, error) {
+	t, err := models.DecodeAt(in.msg.Value, in.start) // created_at is judged by the consumer's clock
+	if err == nil && string(in.msg.Key) != t.OrderID {
 		err = &models.ValidationError{Fields: []models.FieldError{{
-			Field: "order_id", Reason: fmt.Sprintf("differs from the record key %q", msg.Key),
+			Field: "order_id", Reason: fmt.Sprintf("differs from the record key %q", in.msg.Key),
 		}}}
 	}
 	if err != nil {
-		return p.deadLetter(ctx, msg, permanentFailure(err, start, p.now()))
+		return deadLetterWith(permanentFailure(err, in.start, p.now())), nil
 	}
+	in.t, in.order = t, in.orders.get(t.OrderID)
+	return proceed, nil
+}
 
-	order := orders.get(t.OrderID)
-	verdict, mismatch, err := p.checkSequence(ctx, msg, t, order)
+// checkSequence lets through the ticket that is its order's next, and a
+// verified replay; it skips a provable copy and dead-letters the rest,
+// parking the order when ORDER_POLICY says so.
+func (p *processor) checkSequence(ctx context.Context, in *inbound) (outcome, error) {
+	t, order := in.t, in.order
+	verdict, mismatch, err := p.sequenceOf(ctx, in.msg, t, order)
 	if err != nil {
-		return err
+		return proceed, err
 	}
+	in.verdict = verdict
 	switch {
 	case verdict == seqCopy:
-		return nil // counted and logged
+		return settled, nil // counted and logged
 	case order.parked && verdict != seqReplay:
-		f := dlq.Failure{
+		return deadLetterWith(dlq.Failure{
 			Class: dlq.ClassPermanent, Reason: failure.OrderParked, Attempts: 0,
 			Message:      fmt.Sprintf("order %s is parked after an earlier ticket was dead-lettered", t.OrderID),
-			FirstFailure: start, LastFailure: start,
-		}
-		return p.deadLetter(ctx, msg, f)
+			FirstFailure: in.start, LastFailure: in.start,
+		}), nil
 	case verdict == seqOutOfOrder:
 		if p.opts.OrderPolicy == OrderPolicyPark {
 			order.parked = true
 		}
-		return p.deadLetter(ctx, msg, dlq.Failure{
+		return deadLetterWith(dlq.Failure{
 			Class: dlq.ClassPermanent, Reason: failure.OutOfSequence, Attempts: 0,
 			Message: fmt.Sprintf("order %s expected sequence %d next, got %d (ticket %s)",
 				t.OrderID, mismatch.Expected, mismatch.Actual, t.TicketID),
-			FirstFailure: start, LastFailure: start, Sequence: mismatch,
-		})
+			FirstFailure: in.start, LastFailure: in.start, Sequence: mismatch,
+		}), nil
 	}
+	return proceed, nil
+}
 
+// process runs the step and publishes the result, retrying both on
+// transient errors; a Kafka outage during the publish spends no attempt.
+// A ticket whose retries run out is dead-lettered, and its order parked
+// or, when it was the order's next, left with a gap.
+func (p *processor) process(ctx context.Context, in *inbound) (outcome, error) {
+	t, order, msg := in.t, in.order, in.msg
 	status := statusAfter(t.Type, order.status)
 	// The result is built once, so that every send of it carries the same
 	// bytes and a copy already written can be recognised.
 	var result *outgoing
-	err = retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
+	err := retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
 		if err := p.step.Process(ctx, t); err != nil {
 			return err
 		}
@@ -124,27 +202,26 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 			zap.Int32("partition", msg.Partition), zap.Int64("offset", msg.Offset),
 			zap.Int("attempt", attempt), zap.Duration("backoff", delay), zap.Error(err))
 	})
-	var failure *retry.Failure
+	var exhausted *retry.Failure
 	switch {
 	case err == nil:
 		order.lastSeq, order.status = max(order.lastSeq, t.Sequence), status
 		order.remember(t.TicketID, t.Sequence)
 		p.obs.TicketProcessed(p.now().Sub(t.CreatedAt))
-		return nil
-	case errors.As(err, &failure):
+		return settled, nil
+	case errors.As(err, &exhausted):
 		switch {
 		case p.opts.OrderPolicy == OrderPolicyPark:
 			order.parked = true
-		case verdict == seqNext:
+		case in.verdict == seqNext:
 			// The order goes on after this ticket, which leaves a gap in
 			// its output.
 			order.lastSeq = t.Sequence
 			p.obs.OrderGap()
 		}
-		return p.deadLetter(ctx, msg, failureFromRetry(failure))
-	default:
-		return errAbandoned // ctx ended during the retries
+		return deadLetterWith(failureFromRetry(exhausted)), nil
 	}
+	return proceed, errAbandoned // ctx ended during the retries
 }
 
 // sequenceVerdict is what the sequence check decides for a ticket.
@@ -165,14 +242,14 @@ const (
 	seqOutOfOrder
 )
 
-// checkSequence decides what to do with t given what this member knows of
+// sequenceOf decides what to do with t given what this member knows of
 // its order. Only a provable copy is skipped; every other ticket that is
 // not its order's next goes to the dead-letter topic, so none vanishes. A
 // replay is recognised only by the original record it names, which is read
 // back and must hold the same key, value and non-dlq headers: a header
 // alone proves nothing. It returns an error only when ctx ended while
 // Kafka could not be asked.
-func (p *processor) checkSequence(ctx context.Context, msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) (sequenceVerdict, *dlq.SequenceMismatch, error) {
+func (p *processor) sequenceOf(ctx context.Context, msg *sarama.ConsumerMessage, t models.Ticket, order *orderState) (sequenceVerdict, *dlq.SequenceMismatch, error) {
 	if order.wasPublished(t.TicketID, t.Sequence) {
 		p.obs.CopySkipped()
 		p.log.Warn("ticket already published; copy skipped", zap.String("order_id", t.OrderID),
