@@ -39,6 +39,34 @@ func (c *committer) track(offset int64, produced time.Time) {
 	c.window = append(c.window, tracked{offset: offset, taken: time.Now(), produced: produced})
 }
 
+// skip records that offset was taken finished: the partition's previous
+// owner finished it, as its commit metadata says. It stays in the window
+// while a lower offset is unfinished, so that the metadata this member
+// commits still names it.
+func (c *committer) skip(offset int64) {
+	c.track(offset, time.Time{})
+	c.finish(offset)
+}
+
+// fits reports whether offset may be taken without the commit metadata
+// outgrowing its bound: no more than span offsets above the commit point.
+func (c *committer) fits(offset, span int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.started || offset-c.next <= span
+}
+
+// state returns the commit point and the commit metadata naming the
+// offsets finished above it, and false before any offset was tracked.
+func (c *committer) state() (point int64, metadata string, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.started {
+		return 0, "", false
+	}
+	return c.next, encodeAhead(c.next, aheadSpans(c.window)), true
+}
+
 // finish marks offset as finished and returns the new commit point when
 // it advanced. The point advances past offset only once every lower
 // tracked offset is finished too.

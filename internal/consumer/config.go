@@ -61,24 +61,34 @@ type Config struct {
 	// MaxMessageBytes is the largest ticket accepted; larger ones are
 	// dead-lettered (default 1048576).
 	MaxMessageBytes int
+	// CommitInterval is how often each partition's commit point and commit
+	// metadata are committed (default 100ms).
+	CommitInterval time.Duration
+	// MetadataMaxBytes bounds the commit metadata, which names the offsets
+	// finished above the commit point; it must not exceed the brokers'
+	// offset.metadata.max.bytes (default 4096, the brokers' default). A
+	// partition takes no records it could not name within the bound.
+	MetadataMaxBytes int
 }
 
 // SetDefaults sets every field to its default.
 func (c *Config) SetDefaults() {
 	*c = Config{
-		Topic:           "tickets",
-		GroupID:         "ticket-processor",
-		OutputTopic:     "tickets.processed",
-		DLQTopic:        "tickets.dlq",
-		BalanceStrategy: "sticky",
-		Workers:         8,
-		MaxInFlight:     1000,
-		Retry:           retry.Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, MaxDelay: 5 * time.Second},
-		OrderPolicy:     OrderPolicyContinue,
-		DrainTimeout:    10 * time.Second,
-		LagInterval:     5 * time.Second,
-		NotReadyAfter:   30 * time.Second,
-		MaxMessageBytes: 1 << 20,
+		Topic:            "tickets",
+		GroupID:          "ticket-processor",
+		OutputTopic:      "tickets.processed",
+		DLQTopic:         "tickets.dlq",
+		BalanceStrategy:  "sticky",
+		Workers:          8,
+		MaxInFlight:      1000,
+		Retry:            retry.Policy{MaxAttempts: 5, Base: 100 * time.Millisecond, MaxDelay: 5 * time.Second},
+		OrderPolicy:      OrderPolicyContinue,
+		DrainTimeout:     10 * time.Second,
+		LagInterval:      5 * time.Second,
+		NotReadyAfter:    30 * time.Second,
+		MaxMessageBytes:  1 << 20,
+		CommitInterval:   100 * time.Millisecond,
+		MetadataMaxBytes: DefaultMetadataMaxBytes,
 	}
 }
 
@@ -99,6 +109,8 @@ func (c *Config) Bind(s *config.Source) {
 	s.Duration(&c.LagInterval, "LAG_INTERVAL", "how often consumer lag is measured")
 	s.Duration(&c.NotReadyAfter, "NOT_READY_AFTER", "how long a partition may hold tickets without finishing one before /readyz turns 503")
 	s.Int(&c.MaxMessageBytes, "MAX_MESSAGE_BYTES", "largest ticket accepted, in bytes")
+	s.Duration(&c.CommitInterval, "COMMIT_INTERVAL", "how often offsets and their commit metadata are committed")
+	s.Int(&c.MetadataMaxBytes, "COMMIT_METADATA_MAX_BYTES", "largest commit metadata; at most the brokers' offset.metadata.max.bytes")
 }
 
 // Validate returns every invalid field, each naming its variable, its
@@ -154,10 +166,18 @@ func (c Config) Validate() error {
 	if c.MaxMessageBytes < 1024 {
 		errs = append(errs, fmt.Errorf("MAX_MESSAGE_BYTES=%d: must be >= 1024", c.MaxMessageBytes))
 	}
+	if c.CommitInterval < 10*time.Millisecond || c.CommitInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("COMMIT_INTERVAL=%s: must be 10ms-1m", c.CommitInterval))
+	}
+	// Below a few hundred bytes the metadata would hold back the partition
+	// whenever one ticket is slow.
+	if c.MetadataMaxBytes < 256 {
+		errs = append(errs, fmt.Errorf("COMMIT_METADATA_MAX_BYTES=%d: must be >= 256", c.MetadataMaxBytes))
+	}
 	return errors.Join(errs...)
 }
 
 // Client returns the settings of the consumer's Kafka group member.
 func (c Config) Client() kafka.ConsumerSettings {
-	return kafka.ConsumerSettings{BalanceStrategy: c.BalanceStrategy, DrainTimeout: c.DrainTimeout}
+	return kafka.ConsumerSettings{BalanceStrategy: c.BalanceStrategy, DrainTimeout: c.DrainTimeout, CommitInterval: c.CommitInterval}
 }

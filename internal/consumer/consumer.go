@@ -28,12 +28,15 @@ type Options struct {
 	// ReadRecord reads back the input record a replayed ticket names, to
 	// check that the replay is what it claims to be.
 	ReadRecord kafka.RecordReader
+	// ReadCommitted reads a claimed partition's committed offset and
+	// metadata, to skip what its previous owner finished.
+	ReadCommitted kafka.CommittedReader
 }
 
 func (o Options) validate() error {
 	errs := []error{o.Config.Validate()}
-	if o.FindWritten == nil || o.ReadRecord == nil {
-		errs = append(errs, errors.New("consumer: FindWritten and ReadRecord are required"))
+	if o.FindWritten == nil || o.ReadRecord == nil || o.ReadCommitted == nil {
+		errs = append(errs, errors.New("consumer: FindWritten, ReadRecord and ReadCommitted are required"))
 	}
 	return errors.Join(errs...)
 }
@@ -260,7 +263,7 @@ func (h handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 // ConsumeClaim processes one partition until the session ends.
 func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	c := h.c
-	p := newPartition(claim.Topic(), claim.Partition(), claim.InitialOffset(), c.opts, c.proc, sess, c.log)
+	p := newPartition(claim.Topic(), claim.Partition(), c.claimStart(sess.Context(), claim), c.opts, c.proc, sess, c.log)
 	c.mu.Lock()
 	c.active[p.id] = p
 	c.mu.Unlock()
@@ -273,4 +276,47 @@ func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Con
 	c.refreshLag(p)
 	p.run(sess.Context(), claim.Messages(), c.opts.DrainTimeout)
 	return nil
+}
+
+// claimStart reads what the partition's previous owner committed with the
+// offset the claim starts from, and the offsets its metadata names as
+// finished above it. Metadata that cannot be read, or that belongs to
+// another offset, names nothing: every record above the offset is then
+// processed again, as before commit metadata existed.
+func (c *Consumer) claimStart(ctx context.Context, claim sarama.ConsumerGroupClaim) claimStart {
+	start := claimStart{offset: claim.InitialOffset()}
+	if start.offset < 0 {
+		return start // nothing committed: the claim starts at the oldest record
+	}
+	fields := []zap.Field{zap.Int32("partition", claim.Partition()), zap.Int64("offset", start.offset)}
+	var committed kafka.Committed
+	err := retry.Do(ctx, retry.Until(c.opts.Retry.Base, c.opts.Retry.MaxDelay), func(ctx context.Context, _ int) error {
+		var err error
+		committed, err = c.opts.ReadCommitted(ctx, claim.Topic(), claim.Partition())
+		return err
+	}, func(_ int, err error, delay time.Duration) {
+		c.log.Warn("cannot read the partition's commit metadata; retrying",
+			append(fields, zap.Duration("backoff", delay), zap.Error(err))...)
+	})
+	switch {
+	case err != nil:
+		return start // the session ended; nothing will be taken
+	case committed.Offset != start.offset:
+		c.log.Warn("committed offset moved since the claim began; its metadata is not used",
+			append(fields, zap.Int64("committed", committed.Offset))...)
+		return start
+	}
+	start.metadata = committed.Metadata
+	ahead, err := decodeAhead(start.offset, committed.Metadata)
+	if err != nil {
+		c.log.Warn("commit metadata unreadable; records above the commit point are processed again",
+			append(fields, zap.Error(err))...)
+		return start
+	}
+	start.ahead = ahead
+	if len(ahead) > 0 {
+		c.log.Info("claim resumes past offsets its previous owner finished",
+			append(fields, zap.Int("spans", len(ahead)), zap.Int64("through", ahead[len(ahead)-1].to-1))...)
+	}
+	return start
 }

@@ -87,7 +87,8 @@ func (p pipeline) start(t testing.TB, cfg ServiceConfig, step Step) *running {
 	m := metrics.NewConsumer(prometheus.NewRegistry())
 	c, err := New(Options{
 		Config: cfg.Consumer, FindWritten: kafka.NewFinder(outClient),
-		ReadRecord: kafka.NewRecordReader(client),
+		ReadRecord:    kafka.NewRecordReader(client),
+		ReadCommitted: kafka.NewCommittedReader(outClient, cfg.Consumer.GroupID),
 	}, group, client, out, step, metricsObserver{m}, zap.NewNop())
 	require.NoError(t, err)
 

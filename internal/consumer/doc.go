@@ -29,6 +29,28 @@
 // the commit point only ever moves forward over finished offsets. A crash
 // can therefore cause tickets to be processed again, never to be skipped.
 //
+// # Commit metadata
+//
+// Tickets finish out of order, so above the commit point there are
+// usually offsets finished already. Every CommitInterval each partition
+// marks its commit point together with metadata naming those offsets, and
+// a partition's next owner (after a rebalance, a restart or a crash) reads
+// the metadata at claim time and skips them (offsets_skipped_total)
+// instead of processing them again. An order whose ticket is skipped is
+// forgotten, so its next ticket is a baseline, as after any handover.
+//
+// The metadata is versioned text: "1r" and base64 of varint (gap, run)
+// pairs, or "1b" and base64 of a bitmap, whichever is shorter; metadata.go
+// documents the bytes. The brokers refuse commits whose metadata exceeds
+// offset.metadata.max.bytes (4096 by default), so it is bounded by
+// MetadataMaxBytes: a bitmap of n offsets takes n/8 bytes however they are
+// mixed, so a partition takes no record further above its commit point
+// than such a bitmap can name (24,560 offsets for 4096 bytes). When the
+// next record lies beyond, the dispatcher waits until the point moves,
+// counted in commit_metadata_full_total and logged. Unreadable metadata,
+// or metadata committed with another offset than the claim starts from,
+// names nothing: those records are processed again, as before.
+//
 // # Sequence check
 //
 // Every record taken ends in exactly one place: the output topic, the

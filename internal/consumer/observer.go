@@ -52,6 +52,14 @@ type PartitionObserver interface {
 	// Stalled is how long the partition has held taken tickets without
 	// finishing one; zero while tickets finish or none is held.
 	Stalled(d time.Duration)
+	// AheadSkipped is one record skipped because the partition's previous
+	// owner had finished it, as its commit metadata says.
+	AheadSkipped()
+	// MetadataFull is one wait of the dispatcher: the next record lies
+	// too far above the commit point for the metadata to name it.
+	MetadataFull()
+	// CommitMetadata is the size of the metadata last marked.
+	CommitMetadata(bytes int)
 	// Released drops what the partition reported, once the claim ends.
 	Released()
 }

@@ -82,6 +82,9 @@ func (b *orderBook) get(order string) *orderState {
 	return s
 }
 
+// forget drops what is known of order: its next ticket is a baseline.
+func (b *orderBook) forget(order string) { b.cache.Remove(order) }
+
 // statusAfter is an order's status once a ticket of type t is applied.
 func statusAfter(t models.EventType, current models.OrderStatus) models.OrderStatus {
 	switch t {

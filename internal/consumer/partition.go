@@ -10,10 +10,13 @@ import (
 	"go.uber.org/zap"
 )
 
-// marker records the commit point of a partition. sarama's session does it
-// in the daemon; tests may record it.
+// marker records the commit point of a partition and its commit metadata.
+// sarama's session does it in the daemon; tests may record it. MarkOffset
+// moves the point forward; ResetOffset, called only with the point already
+// marked, replaces the metadata.
 type marker interface {
 	MarkOffset(topic string, partition int32, offset int64, metadata string)
+	ResetOffset(topic string, partition int32, offset int64, metadata string)
 }
 
 // partition runs the tickets of one claimed partition: a dispatcher takes
@@ -36,23 +39,53 @@ type partition struct {
 	queues   map[string][]*sarama.ConsumerMessage // busy orders and their waiting tickets
 	motion   motion                               // whether taken tickets finish, for readiness
 
+	// ahead are the offsets the previous owner finished beyond the commit
+	// point it left, read from its commit metadata: they are skipped.
+	ahead skipList
+	// aheadSpan is how far above the commit point records may be taken,
+	// so that the commit metadata always fits its bound.
+	aheadSpan int64
+	// advanced is signalled when the commit point moves, for a dispatcher
+	// waiting for room in the metadata.
+	advanced chan struct{}
+	// What was last marked; markMu keeps marks in order.
+	markMu         sync.Mutex
+	marked         int64
+	markedMetadata string
+	commitInterval time.Duration
+
 	// The partition's series, resolved once rather than per ticket.
 	obs PartitionObserver
 }
 
-func newPartition(topic string, id int32, initial int64, opts Options, proc *processor, mark marker, log *zap.Logger) *partition {
+// claimStart is where a claim starts: the offset the group resumes from,
+// the metadata committed with it, and the spans of offsets that metadata
+// names as finished.
+type claimStart struct {
+	offset   int64
+	metadata string
+	ahead    []span
+}
+
+func newPartition(topic string, id int32, start claimStart, opts Options, proc *processor, mark marker, log *zap.Logger) *partition {
 	return &partition{
-		topic:   topic,
-		id:      id,
-		initial: initial,
-		workers: opts.Workers,
-		proc:    proc,
-		log:     log,
-		mark:    mark,
-		orders:  newOrderBook(),
-		window:  make(chan struct{}, opts.MaxInFlight),
-		ready:   make(chan *sarama.ConsumerMessage),
-		queues:  make(map[string][]*sarama.ConsumerMessage),
+		topic:          topic,
+		id:             id,
+		initial:        start.offset,
+		ahead:          skipList{spans: start.ahead},
+		aheadSpan:      maxAheadSpan(opts.MetadataMaxBytes),
+		advanced:       make(chan struct{}, 1),
+		marked:         start.offset,
+		markedMetadata: start.metadata,
+		commitInterval: opts.CommitInterval,
+		workers:        opts.Workers,
+		proc:           proc,
+		log:            log,
+		mark:           mark,
+		orders:         newOrderBook(),
+		window:         make(chan struct{}, opts.MaxInFlight),
+		ready:          make(chan *sarama.ConsumerMessage),
+		queues:         make(map[string][]*sarama.ConsumerMessage),
 
 		obs: proc.obs.Partition(topic, id),
 	}
@@ -65,6 +98,19 @@ func newPartition(topic string, id int32, initial int64, opts Options, proc *pro
 func (p *partition) run(stop context.Context, messages <-chan *sarama.ConsumerMessage, drain time.Duration) {
 	work, abandon := context.WithCancel(context.WithoutCancel(stop))
 	defer abandon()
+	// The last mark comes after every ticket has finished or been
+	// abandoned, so the final commit carries all that finished.
+	defer p.markCommit()
+	marking, stopMarking := context.WithCancel(context.Background())
+	marked := make(chan struct{})
+	go func() {
+		defer close(marked)
+		p.markEvery(marking)
+	}()
+	defer func() {
+		stopMarking()
+		<-marked
+	}()
 
 	var wg sync.WaitGroup
 	for range p.workers {
@@ -117,8 +163,16 @@ func (p *partition) dispatch(stop, work context.Context, messages <-chan *sarama
 			<-p.window
 			return
 		}
-		p.tracker.track(msg.Offset, msg.Timestamp)
 		p.obs.Consumed()
+		if p.ahead.finished(msg.Offset) && p.skipFinished(msg) {
+			<-p.window
+			continue
+		}
+		if !p.awaitMetadataRoom(stop, msg.Offset) {
+			<-p.window
+			return // not tracked: the next owner takes it again
+		}
+		p.tracker.track(msg.Offset, msg.Timestamp)
 		p.obs.AddInFlight(1)
 		p.motion.took(p.proc.now())
 		if !p.enqueue(msg) {
@@ -181,14 +235,95 @@ func (p *partition) work(ctx context.Context) {
 	}
 }
 
-// finish marks msg finished and moves the commit point when it can.
+// skipFinished skips msg, which the partition's previous owner finished,
+// and forgets its order: the tickets skipped moved the order on, so its
+// next ticket is a baseline. A ticket of a busy order is not skipped: an
+// earlier ticket of its order is unfinished, so the metadata that names
+// it cannot be right, and processing it again is the safe way.
+func (p *partition) skipFinished(msg *sarama.ConsumerMessage) bool {
+	key := string(msg.Key)
+	p.queuesMu.Lock()
+	_, busy := p.queues[key]
+	p.queuesMu.Unlock()
+	if busy {
+		p.log.Warn("commit metadata names a ticket whose order has an earlier one unfinished; processed again",
+			zap.String("order_id", key), zap.Int32("partition", p.id), zap.Int64("offset", msg.Offset))
+		return false
+	}
+	p.orders.forget(key)
+	p.tracker.skip(msg.Offset)
+	p.obs.AheadSkipped()
+	return true
+}
+
+// awaitMetadataRoom holds the dispatcher while offset lies too far above
+// the commit point for the commit metadata to name whatever finishes up
+// to it, until the point moves or stop ends (false).
+func (p *partition) awaitMetadataRoom(stop context.Context, offset int64) bool {
+	if p.tracker.fits(offset, p.aheadSpan) {
+		return true
+	}
+	p.obs.MetadataFull()
+	point, _ := p.tracker.commitPoint()
+	p.log.Warn("commit metadata is full; taking no records until the commit point moves",
+		zap.Int32("partition", p.id), zap.Int64("offset", offset), zap.Int64("commit_point", point),
+		zap.Int64("max_ahead", p.aheadSpan))
+	for !p.tracker.fits(offset, p.aheadSpan) {
+		select {
+		case <-p.advanced:
+		case <-stop.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// finish records msg finished; the commit point moves when it can.
 func (p *partition) finish(msg *sarama.ConsumerMessage) {
-	if next, advanced := p.tracker.finish(msg.Offset); advanced {
-		p.mark.MarkOffset(p.topic, p.id, next, "")
+	if _, advanced := p.tracker.finish(msg.Offset); advanced {
+		select {
+		case p.advanced <- struct{}{}:
+		default: // a signal is pending already
+		}
 	}
 	p.obs.AddInFlight(-1)
 	p.motion.finished(p.proc.now())
 	<-p.window
+}
+
+// markEvery hands the commit point and metadata to the group every
+// commit interval until ctx ends.
+func (p *partition) markEvery(ctx context.Context) {
+	t := time.NewTicker(p.commitInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.markCommit()
+		}
+	}
+}
+
+// markCommit marks the commit point with the metadata naming what is
+// finished above it, when either changed since the last mark.
+func (p *partition) markCommit() {
+	p.markMu.Lock()
+	defer p.markMu.Unlock()
+	point, metadata, ok := p.tracker.state()
+	switch {
+	case !ok:
+		return
+	case point > p.marked:
+		p.mark.MarkOffset(p.topic, p.id, point, metadata)
+	case point == p.marked && metadata != p.markedMetadata:
+		p.mark.ResetOffset(p.topic, p.id, point, metadata)
+	default:
+		return
+	}
+	p.marked, p.markedMetadata = point, metadata
+	p.obs.CommitMetadata(len(metadata))
 }
 
 // commitPoint is the offset the group will resume from.

@@ -85,16 +85,37 @@ func (f *fakeOut) topic(name string) []*sarama.ProducerMessage {
 	return append([]*sarama.ProducerMessage(nil), f.records[name]...)
 }
 
-// marks records the commit points marked, in order.
+// marks records the commit points marked, in order, and the metadata
+// last marked with them.
 type marks struct {
-	mu  sync.Mutex
-	got []int64
+	mu       sync.Mutex
+	got      []int64
+	metadata string
+	resets   int
 }
 
-func (m *marks) MarkOffset(_ string, _ int32, offset int64, _ string) {
+func (m *marks) MarkOffset(_ string, _ int32, offset int64, metadata string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.got = append(m.got, offset)
+	m.metadata = metadata
+}
+
+func (m *marks) ResetOffset(_ string, _ int32, offset int64, metadata string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.got) > 0 && offset != m.got[len(m.got)-1] {
+		panic(fmt.Sprintf("ResetOffset(%d) after MarkOffset(%d): the point moved back", offset, m.got[len(m.got)-1]))
+	}
+	m.metadata = metadata
+	m.resets++
+}
+
+// lastMetadata returns the metadata of the last mark or reset.
+func (m *marks) lastMetadata() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.metadata
 }
 
 func (m *marks) last() int64 {
@@ -114,12 +135,16 @@ func testOptions() Options {
 			Retry:        retry.Policy{MaxAttempts: 3, Base: time.Millisecond, MaxDelay: 2 * time.Millisecond},
 			OrderPolicy:  OrderPolicyContinue,
 			DrainTimeout: 5 * time.Second, LagInterval: time.Second, NotReadyAfter: 30 * time.Second, MaxMessageBytes: 1 << 20,
+			CommitInterval: 10 * time.Millisecond, MetadataMaxBytes: DefaultMetadataMaxBytes,
 		},
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
 		},
 		ReadRecord: func(_ context.Context, topic string, partition int32, offset int64) (*sarama.ConsumerMessage, error) {
 			return nil, fmt.Errorf("%s/%d@%d: %w", topic, partition, offset, kafka.ErrNoRecord)
+		},
+		ReadCommitted: func(context.Context, string, int32) (kafka.Committed, error) {
+			return kafka.Committed{Offset: -1}, nil
 		},
 	}
 }
@@ -138,7 +163,7 @@ func newHarness(t *testing.T, opts Options, step Step) *harness {
 	h := &harness{opts: opts, out: &fakeOut{}, marks: &marks{}, m: metrics.NewConsumer(prometheus.NewRegistry())}
 	opts.FindWritten = h.out.findWritten
 	proc := &processor{opts: opts, out: h.out, step: step, obs: metricsObserver{h.m}, log: zap.NewNop(), now: time.Now}
-	h.part = newPartition("tickets", 0, 0, opts, proc, h.marks, zap.NewNop())
+	h.part = newPartition("tickets", 0, claimStart{}, opts, proc, h.marks, zap.NewNop())
 	h.in = make(chan *sarama.ConsumerMessage, 100_000)
 	return h
 }
@@ -722,6 +747,9 @@ func (r *recorder) CopySkipped()                              {}
 func (r *recorder) PublishFailed(string, string)              {}
 func (r *recorder) Lag(int64, time.Duration)                  {}
 func (r *recorder) Stalled(time.Duration)                     {}
+func (r *recorder) AheadSkipped()                             {}
+func (r *recorder) MetadataFull()                             {}
+func (r *recorder) CommitMetadata(int)                        {}
 func (r *recorder) Partition(string, int32) PartitionObserver { return r }
 
 func (r *recorder) TicketProcessed(time.Duration) { r.mu.Lock(); r.processed++; r.mu.Unlock() }
@@ -737,7 +765,7 @@ func (r *recorder) Released()             { r.mu.Lock(); r.released = true; r.mu
 func TestEngineReportsToItsObserver(t *testing.T) {
 	rec := &recorder{}
 	h := newHarness(t, testOptions(), NoopStep)
-	h.part = newPartition("tickets", 0, 0, h.opts, &processor{opts: h.part.proc.opts, out: h.out, step: NoopStep, obs: rec, log: zap.NewNop(), now: time.Now}, h.marks, zap.NewNop())
+	h.part = newPartition("tickets", 0, claimStart{}, h.opts, &processor{opts: h.part.proc.opts, out: h.out, step: NoopStep, obs: rec, log: zap.NewNop(), now: time.Now}, h.marks, zap.NewNop())
 	h.feed(t, 3, 9)
 	h.in <- record(9, "bad", []byte("{not json"))
 	ctx, cancel := context.WithCancel(context.Background())

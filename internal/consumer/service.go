@@ -113,6 +113,9 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*servi
 			Config:      c,
 			FindWritten: kafka.NewFinder(outClient),
 			ReadRecord:  kafka.NewRecordReader(client),
+			// On the output client: the group's client queues requests
+			// behind its long-polling fetches.
+			ReadCommitted: kafka.NewCommittedReader(outClient, c.GroupID),
 		}, group, client, out, opts.Step, metricsObserver{m}, log.Named("consumer"))
 		if err != nil {
 			return err

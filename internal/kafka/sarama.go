@@ -58,6 +58,8 @@ type ConsumerSettings struct {
 	// DrainTimeout is how long a revoked partition may take to finish; the
 	// rebalance timeout leaves room for it.
 	DrainTimeout time.Duration
+	// CommitInterval is how often marked offsets are committed.
+	CommitInterval time.Duration
 }
 
 // ToolSettings are the producer settings of the clients that write what
@@ -88,7 +90,10 @@ func NewConsumerConfig(k Config, c ConsumerSettings) (*sarama.Config, error) {
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
 	sc.Consumer.Offsets.AutoCommit.Enable = true
-	sc.Consumer.Offsets.AutoCommit.Interval = time.Second
+	sc.Consumer.Offsets.AutoCommit.Interval = c.CommitInterval
+	// Records of aborted transactions are never read, and the committed
+	// offset a claim starts from is a stable one (KIP-447).
+	sc.Consumer.IsolationLevel = sarama.ReadCommitted
 	switch c.BalanceStrategy {
 	case "sticky":
 		sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky()}

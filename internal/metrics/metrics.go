@@ -45,6 +45,9 @@ const (
 	ConsumerLagMessages                = Namespace + "_consumer_lag_messages"
 	ConsumerLagSeconds                 = Namespace + "_consumer_lag_seconds"
 	ConsumerStalledSeconds             = Namespace + "_consumer_stalled_seconds"
+	ConsumerOffsetsSkippedTotal        = Namespace + "_consumer_offsets_skipped_total"
+	ConsumerMetadataFullTotal          = Namespace + "_consumer_commit_metadata_full_total"
+	ConsumerCommitMetadataBytes        = Namespace + "_consumer_commit_metadata_bytes"
 	ConsumerAssignedPartitions         = Namespace + "_consumer_assigned_partitions"
 	ConsumerRebalancesTotal            = Namespace + "_consumer_rebalances_total"
 	ConsumerPublishErrorsTotal         = Namespace + "_consumer_publish_errors_total"
@@ -233,6 +236,15 @@ type Consumer struct {
 	// StalledSeconds is how long a partition has held tickets without
 	// finishing one, by partition.
 	StalledSeconds *prometheus.GaugeVec
+	// OffsetsSkipped counts records skipped at claim time, finished
+	// already by the partition's previous owner (its commit metadata).
+	OffsetsSkipped prometheus.Counter
+	// MetadataFull counts the times a partition stopped taking records
+	// because its commit metadata could not have named them.
+	MetadataFull prometheus.Counter
+	// CommitMetadataBytes is the size of each partition's last commit
+	// metadata.
+	CommitMetadataBytes *prometheus.GaugeVec
 	// AssignedPartitions is the partitions this member owns.
 	AssignedPartitions prometheus.Gauge
 	// Rebalances counts group sessions started.
@@ -296,6 +308,18 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 		StalledSeconds: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: ConsumerStalledSeconds,
 			Help: "How long an assigned partition has held taken tickets without finishing one; 0 while tickets finish or none is held.",
+		}, []string{"partition"}),
+		OffsetsSkipped: f.NewCounter(prometheus.CounterOpts{
+			Name: ConsumerOffsetsSkippedTotal,
+			Help: "Records skipped when a partition was claimed, because its previous owner had finished them (they are named in the commit metadata).",
+		}),
+		MetadataFull: f.NewCounter(prometheus.CounterOpts{
+			Name: ConsumerMetadataFullTotal,
+			Help: "Times a partition stopped taking records until its commit point moved, because the commit metadata could not have named them within COMMIT_METADATA_MAX_BYTES.",
+		}),
+		CommitMetadataBytes: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: ConsumerCommitMetadataBytes,
+			Help: "Size of the commit metadata last marked for an assigned partition: the offsets finished above its commit point.",
 		}, []string{"partition"}),
 		AssignedPartitions: f.NewGauge(prometheus.GaugeOpts{
 			Name: ConsumerAssignedPartitions,
@@ -409,9 +433,21 @@ func (p *ConsumerPartition) Stalled(d time.Duration) {
 	p.m.StalledSeconds.WithLabelValues(p.label).Set(d.Seconds())
 }
 
-// Released deletes the partition's lag, stall and in-flight series:
-// another member reports them now.
+// AheadSkipped counts OffsetsSkipped.
+func (p *ConsumerPartition) AheadSkipped() { p.m.OffsetsSkipped.Inc() }
+
+// MetadataFull counts MetadataFull.
+func (p *ConsumerPartition) MetadataFull() { p.m.MetadataFull.Inc() }
+
+// CommitMetadata sets CommitMetadataBytes.
+func (p *ConsumerPartition) CommitMetadata(bytes int) {
+	p.m.CommitMetadataBytes.WithLabelValues(p.label).Set(float64(bytes))
+}
+
+// Released deletes the partition's lag, stall, in-flight and metadata
+// series: another member reports them now.
 func (p *ConsumerPartition) Released() {
+	p.m.CommitMetadataBytes.DeleteLabelValues(p.label)
 	p.m.LagMessages.DeleteLabelValues(p.label)
 	p.m.LagSeconds.DeleteLabelValues(p.label)
 	p.m.StalledSeconds.DeleteLabelValues(p.label)
@@ -442,6 +478,9 @@ func Names() []string {
 		ConsumerLagMessages,
 		ConsumerLagSeconds,
 		ConsumerStalledSeconds,
+		ConsumerOffsetsSkippedTotal,
+		ConsumerMetadataFullTotal,
+		ConsumerCommitMetadataBytes,
 		ConsumerAssignedPartitions,
 		ConsumerRebalancesTotal,
 		ConsumerPublishErrorsTotal,
