@@ -124,6 +124,23 @@ func Metrics() Dashboard {
 						{`sum by (instance) (ticket_processor_consumer_assigned_partitions{job=~"$job", instance=~"$instance"})`, "{{instance}}"},
 					},
 				},
+				{
+					Title:       "Commit metadata size",
+					Description: "Bytes of commit metadata last marked per partition: the offsets finished above the commit point, for the next owner to skip. A partition stops taking records rather than exceed COMMIT_METADATA_MAX_BYTES (4096 by default).",
+					Unit:        "bytes",
+					Queries: []Query{
+						{`max by (partition) (ticket_processor_consumer_commit_metadata_bytes{job=~"$job", instance=~"$instance"})`, "partition {{partition}}"},
+					},
+				},
+				{
+					Title:       "Skipped as finished, and metadata full",
+					Description: "Records a new owner skipped per second because the commit metadata named them finished (after a rebalance or restart), and the times per second a partition waited because its metadata was full.",
+					Unit:        "short",
+					Queries: []Query{
+						{`sum(rate(ticket_processor_consumer_offsets_skipped_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "skipped"},
+						{`sum(rate(ticket_processor_consumer_commit_metadata_full_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "metadata full"},
+					},
+				},
 			}},
 			{Title: "Runtime", Panels: []Panel{
 				{
