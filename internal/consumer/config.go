@@ -22,6 +22,17 @@ const (
 	OrderPolicyPark = "park"
 )
 
+// Processing guarantees.
+const (
+	// AtLeastOnce publishes each ticket's record as soon as it is
+	// processed and commits offsets apart: after a crash, the tickets
+	// finished since the last commit are processed, and published, again.
+	AtLeastOnce = "at_least_once"
+	// ExactlyOnce writes records and offsets in Kafka transactions: a
+	// read_committed reader sees each ticket's record once.
+	ExactlyOnce = "exactly_once"
+)
+
 // Config is the consumer's section of its daemon's configuration.
 type Config struct {
 	// Topic is read (default tickets).
@@ -69,6 +80,13 @@ type Config struct {
 	// offset.metadata.max.bytes (default 4096, the brokers' default). A
 	// partition takes no records it could not name within the bound.
 	MetadataMaxBytes int
+	// ProcessingGuarantee is at_least_once or exactly_once (default
+	// at_least_once).
+	ProcessingGuarantee string
+	// TransactionalIDPrefix starts the transactional id of each member's
+	// producer under exactly_once; the host name and process id follow
+	// (default ticket-processor-consumer).
+	TransactionalIDPrefix string
 }
 
 // SetDefaults sets every field to its default.
@@ -89,6 +107,9 @@ func (c *Config) SetDefaults() {
 		MaxMessageBytes:  1 << 20,
 		CommitInterval:   100 * time.Millisecond,
 		MetadataMaxBytes: DefaultMetadataMaxBytes,
+
+		ProcessingGuarantee:   AtLeastOnce,
+		TransactionalIDPrefix: "ticket-processor-consumer",
 	}
 }
 
@@ -111,6 +132,8 @@ func (c *Config) Bind(s *config.Source) {
 	s.Int(&c.MaxMessageBytes, "MAX_MESSAGE_BYTES", "largest ticket accepted, in bytes")
 	s.Duration(&c.CommitInterval, "COMMIT_INTERVAL", "how often offsets and their commit metadata are committed")
 	s.Int(&c.MetadataMaxBytes, "COMMIT_METADATA_MAX_BYTES", "largest commit metadata; at most the brokers' offset.metadata.max.bytes")
+	s.String(&c.ProcessingGuarantee, "PROCESSING_GUARANTEE", "at_least_once, or exactly_once with Kafka transactions")
+	s.String(&c.TransactionalIDPrefix, "TRANSACTIONAL_ID_PREFIX", "start of each member's transactional id under exactly_once")
 }
 
 // Validate returns every invalid field, each naming its variable, its
@@ -174,10 +197,21 @@ func (c Config) Validate() error {
 	if c.MetadataMaxBytes < 256 {
 		errs = append(errs, fmt.Errorf("COMMIT_METADATA_MAX_BYTES=%d: must be >= 256", c.MetadataMaxBytes))
 	}
+	if c.ProcessingGuarantee != AtLeastOnce && c.ProcessingGuarantee != ExactlyOnce {
+		errs = append(errs, fmt.Errorf("PROCESSING_GUARANTEE=%q: want %s or %s", c.ProcessingGuarantee, AtLeastOnce, ExactlyOnce))
+	}
+	if c.ProcessingGuarantee == ExactlyOnce {
+		if c.TransactionalIDPrefix == "" {
+			errs = append(errs, errors.New("TRANSACTIONAL_ID_PREFIX is empty: exactly_once needs a transactional id prefix"))
+		} else if err := config.CheckPrintable(c.TransactionalIDPrefix); err != nil {
+			errs = append(errs, fmt.Errorf("TRANSACTIONAL_ID_PREFIX=%q: %w", c.TransactionalIDPrefix, err))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // Client returns the settings of the consumer's Kafka group member.
 func (c Config) Client() kafka.ConsumerSettings {
-	return kafka.ConsumerSettings{BalanceStrategy: c.BalanceStrategy, DrainTimeout: c.DrainTimeout, CommitInterval: c.CommitInterval}
+	return kafka.ConsumerSettings{BalanceStrategy: c.BalanceStrategy, DrainTimeout: c.DrainTimeout,
+		CommitInterval: c.CommitInterval, Transactional: c.ProcessingGuarantee == ExactlyOnce}
 }

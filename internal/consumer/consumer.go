@@ -31,12 +31,19 @@ type Options struct {
 	// ReadCommitted reads a claimed partition's committed offset and
 	// metadata, to skip what its previous owner finished.
 	ReadCommitted kafka.CommittedReader
+	// NewTransactionalProducer returns a producer whose configuration has
+	// a transactional id, for the exactly-once output path; required under
+	// exactly_once, unused otherwise.
+	NewTransactionalProducer func() (sarama.SyncProducer, error)
 }
 
 func (o Options) validate() error {
 	errs := []error{o.Config.Validate()}
 	if o.FindWritten == nil || o.ReadRecord == nil || o.ReadCommitted == nil {
 		errs = append(errs, errors.New("consumer: FindWritten, ReadRecord and ReadCommitted are required"))
+	}
+	if o.ProcessingGuarantee == ExactlyOnce && o.NewTransactionalProducer == nil {
+		errs = append(errs, errors.New("consumer: exactly_once needs NewTransactionalProducer"))
 	}
 	return errors.Join(errs...)
 }
@@ -61,6 +68,11 @@ type Consumer struct {
 
 	mu     sync.Mutex
 	active map[int32]*partition // claimed partitions, for lag
+	// endSession ends the current group session, so that the member
+	// rejoins and its partitions start again from what was committed.
+	endSession context.CancelFunc
+	// committing stops and awaits the session's transaction loop.
+	committing func()
 }
 
 // New returns a Consumer reading through group and writing through out
@@ -72,11 +84,15 @@ func New(opts Options, group sarama.ConsumerGroup, offsets OffsetSource, out sar
 	if step == nil {
 		step = NoopStep
 	}
+	proc := &processor{opts: opts, out: out, step: step, obs: obs, log: log, now: time.Now}
+	if opts.ProcessingGuarantee == ExactlyOnce {
+		proc.txn = newTransactions(opts.GroupID, opts.Topic, opts.NewTransactionalProducer, obs, log)
+	}
 	return &Consumer{
 		opts:    opts,
 		group:   group,
 		offsets: offsets,
-		proc:    &processor{opts: opts, out: out, step: step, obs: obs, log: log, now: time.Now},
+		proc:    proc,
 		obs:     obs,
 		log:     log,
 		active:  make(map[int32]*partition),
@@ -143,13 +159,24 @@ func (c *Consumer) Run(ctx context.Context) error {
 	g.Go(func() error {
 		defer cancel()
 		defer c.setMember(false)
+		if c.proc.txn != nil {
+			defer c.proc.txn.close()
+		}
 		// Each session ends with a rebalance, and Consume is called again;
 		// a failed one is retried with backoff, from 1 s again once a
 		// session has run.
 		for ctx.Err() == nil {
 			closed := false
 			err := retry.Do(ctx, retry.Until(time.Second, 30*time.Second), func(ctx context.Context, _ int) error {
-				err := c.group.Consume(ctx, []string{c.opts.Topic}, handler{c})
+				session, end := context.WithCancel(ctx)
+				defer end()
+				c.mu.Lock()
+				c.endSession = end
+				c.mu.Unlock()
+				err := c.group.Consume(session, []string{c.opts.Topic}, handler{c})
+				if ctx.Err() == nil && session.Err() != nil {
+					return nil // ended by the member itself: join again
+				}
 				if errors.Is(err, sarama.ErrClosedConsumerGroup) {
 					closed = true
 					return nil
@@ -242,8 +269,24 @@ func (c *Consumer) refreshLag(p *partition) {
 // handler implements sarama.ConsumerGroupHandler for a Consumer.
 type handler struct{ c *Consumer }
 
-// Setup runs at the start of each session, after the rebalance.
+// Setup runs at the start of each session, after the rebalance. Under
+// exactly-once it opens the session's first transaction and starts the
+// loop that commits one every CommitInterval.
 func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
+	if x := h.c.proc.txn; x != nil {
+		if err := x.begin(); err != nil {
+			return err
+		}
+		ctx, stop := context.WithCancel(sess.Context())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			x.run(ctx, sess, h.c.opts.CommitInterval, h.c.resetSession)
+		}()
+		h.c.mu.Lock()
+		h.c.committing = func() { stop(); <-done }
+		h.c.mu.Unlock()
+	}
 	claims := sess.Claims()[h.c.opts.Topic]
 	h.c.obs.PartitionsAssigned(len(claims))
 	h.c.setMember(true)
@@ -254,16 +297,51 @@ func (h handler) Setup(sess sarama.ConsumerGroupSession) error {
 
 // Cleanup runs once every ConsumeClaim has returned: it commits what was
 // marked, synchronously, before the partitions go to their next owner.
+// Under exactly-once the session's last transaction carries it instead:
+// committed if it can be, otherwise aborted, so that the next owner starts
+// from a consistent committed state either way.
 func (h handler) Cleanup(sess sarama.ConsumerGroupSession) error {
-	sess.Commit()
-	h.c.obs.PartitionsReleased()
+	defer h.c.obs.PartitionsReleased()
+	x := h.c.proc.txn
+	if x == nil {
+		sess.Commit()
+		return nil
+	}
+	h.c.mu.Lock()
+	stop := h.c.committing
+	h.c.committing = nil
+	h.c.mu.Unlock()
+	if stop == nil {
+		return nil // Setup failed: no transaction was opened
+	}
+	stop()
+	if err := x.commit(sess, true); err != nil {
+		h.c.log.Warn("the session's last transaction failed; its partitions resume from what was committed before", zap.Error(err))
+	}
 	return nil
+}
+
+// resetSession ends the current session after a failed transaction.
+func (c *Consumer) resetSession() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endSession != nil {
+		c.endSession()
+	}
 }
 
 // ConsumeClaim processes one partition until the session ends.
 func (h handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
 	c := h.c
-	p := newPartition(claim.Topic(), claim.Partition(), c.claimStart(sess.Context(), claim), c.opts, c.proc, sess, c.log)
+	start := c.claimStart(sess.Context(), claim)
+	var mark marker = sess
+	if c.proc.txn != nil {
+		mark = nil // the session's transactions commit the offsets
+	}
+	p := newPartition(claim.Topic(), claim.Partition(), start, c.opts, c.proc, mark, c.log)
+	if c.proc.txn != nil {
+		c.proc.txn.claim(p, kafka.Committed{Offset: start.offset, Metadata: start.metadata})
+	}
 	c.mu.Lock()
 	c.active[p.id] = p
 	c.mu.Unlock()

@@ -85,10 +85,17 @@ func (p pipeline) start(t testing.TB, cfg ServiceConfig, step Step) *running {
 	group, err := sarama.NewConsumerGroupFromClient(cfg.Consumer.GroupID, client)
 	require.NoError(t, err)
 	m := metrics.NewConsumer(prometheus.NewRegistry())
+	var newTransactional func() (sarama.SyncProducer, error)
+	if cfg.Consumer.ProcessingGuarantee == ExactlyOnce {
+		tc, err := kafka.NewTransactionalConfig(sc, kafkatest.Name(cfg.Consumer.TransactionalIDPrefix))
+		require.NoError(t, err)
+		newTransactional = func() (sarama.SyncProducer, error) { return sarama.NewSyncProducer(cfg.Kafka.Brokers, tc) }
+	}
 	c, err := New(Options{
 		Config: cfg.Consumer, FindWritten: kafka.NewFinder(outClient),
-		ReadRecord:    kafka.NewRecordReader(client),
-		ReadCommitted: kafka.NewCommittedReader(outClient, cfg.Consumer.GroupID),
+		ReadRecord:               kafka.NewRecordReader(client),
+		ReadCommitted:            kafka.NewCommittedReader(outClient, cfg.Consumer.GroupID),
+		NewTransactionalProducer: newTransactional,
 	}, group, client, out, step, metricsObserver{m}, zap.NewNop())
 	require.NoError(t, err)
 

@@ -38,6 +38,14 @@ type Observer interface {
 	// PublishFailed is one failed write to topic, with the reason
 	// kafka.ErrorReason gives.
 	PublishFailed(topic, reason string)
+	// TransactionCommitted is one transaction committed (exactly once),
+	// holding records, d after it began.
+	TransactionCommitted(records int, d time.Duration)
+	// TransactionAborted is one transaction aborted because its stage
+	// failed: "write", "offsets" or "commit".
+	TransactionAborted(stage string)
+	// ProducerFenced is one transactional producer fenced and made again.
+	ProducerFenced()
 }
 
 // PartitionObserver is told what happens in one claimed partition.

@@ -11,7 +11,8 @@ import (
 )
 
 // marker records the commit point of a partition and its commit metadata.
-// sarama's session does it in the daemon; tests may record it. MarkOffset
+// sarama's session does it in the daemon; tests may record it. Under
+// exactly-once there is none: transactions carry the offsets. MarkOffset
 // moves the point forward; ResetOffset, called only with the point already
 // marked, replaces the metadata.
 type marker interface {
@@ -98,19 +99,21 @@ func newPartition(topic string, id int32, start claimStart, opts Options, proc *
 func (p *partition) run(stop context.Context, messages <-chan *sarama.ConsumerMessage, drain time.Duration) {
 	work, abandon := context.WithCancel(context.WithoutCancel(stop))
 	defer abandon()
-	// The last mark comes after every ticket has finished or been
-	// abandoned, so the final commit carries all that finished.
-	defer p.markCommit()
-	marking, stopMarking := context.WithCancel(context.Background())
-	marked := make(chan struct{})
-	go func() {
-		defer close(marked)
-		p.markEvery(marking)
-	}()
-	defer func() {
-		stopMarking()
-		<-marked
-	}()
+	if p.mark != nil {
+		// The last mark comes after every ticket has finished or been
+		// abandoned, so the final commit carries all that finished.
+		defer p.markCommit()
+		marking, stopMarking := context.WithCancel(context.Background())
+		marked := make(chan struct{})
+		go func() {
+			defer close(marked)
+			p.markEvery(marking)
+		}()
+		defer func() {
+			stopMarking()
+			<-marked
+		}()
+	}
 
 	var wg sync.WaitGroup
 	for range p.workers {
@@ -223,7 +226,8 @@ func (p *partition) next(key string) *sarama.ConsumerMessage {
 func (p *partition) work(ctx context.Context) {
 	for msg := range p.ready {
 		for msg != nil {
-			if err := p.proc.handle(ctx, msg, p.orders); err != nil {
+			offset := msg.Offset
+			if err := p.proc.handle(ctx, msg, p.orders, func() { p.markFinished(offset) }); err != nil {
 				if !errors.Is(err, errAbandoned) {
 					p.log.Error("ticket processing stopped", zap.Int32("partition", p.id), zap.Int64("offset", msg.Offset), zap.Error(err))
 				}
@@ -278,14 +282,21 @@ func (p *partition) awaitMetadataRoom(stop context.Context, offset int64) bool {
 	return true
 }
 
-// finish records msg finished; the commit point moves when it can.
-func (p *partition) finish(msg *sarama.ConsumerMessage) {
-	if _, advanced := p.tracker.finish(msg.Offset); advanced {
+// markFinished records offset finished, so that the next commit takes
+// it; the commit point moves when it can. Exactly once, it is called as
+// the ticket's record enters the open transaction, and again by finish.
+func (p *partition) markFinished(offset int64) {
+	if _, advanced := p.tracker.finish(offset); advanced {
 		select {
 		case p.advanced <- struct{}{}:
 		default: // a signal is pending already
 		}
 	}
+}
+
+// finish records msg finished and frees its place in the window.
+func (p *partition) finish(msg *sarama.ConsumerMessage) {
+	p.markFinished(msg.Offset)
 	p.obs.AddInFlight(-1)
 	p.motion.finished(p.proc.now())
 	<-p.window

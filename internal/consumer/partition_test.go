@@ -136,6 +136,7 @@ func testOptions() Options {
 			OrderPolicy:  OrderPolicyContinue,
 			DrainTimeout: 5 * time.Second, LagInterval: time.Second, NotReadyAfter: 30 * time.Second, MaxMessageBytes: 1 << 20,
 			CommitInterval: 10 * time.Millisecond, MetadataMaxBytes: DefaultMetadataMaxBytes,
+			ProcessingGuarantee: AtLeastOnce,
 		},
 		FindWritten: func(context.Context, []*sarama.ProducerMessage) (map[*sarama.ProducerMessage]bool, error) {
 			return nil, nil
@@ -748,6 +749,9 @@ func (r *recorder) PublishFailed(string, string)              {}
 func (r *recorder) Lag(int64, time.Duration)                  {}
 func (r *recorder) Stalled(time.Duration)                     {}
 func (r *recorder) AheadSkipped()                             {}
+func (r *recorder) TransactionCommitted(int, time.Duration)   {}
+func (r *recorder) TransactionAborted(string)                 {}
+func (r *recorder) ProducerFenced()                           {}
 func (r *recorder) MetadataFull()                             {}
 func (r *recorder) CommitMetadata(int)                        {}
 func (r *recorder) Partition(string, int32) PartitionObserver { return r }

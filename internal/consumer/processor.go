@@ -52,19 +52,25 @@ type processor struct {
 	// writes remembers whether Kafka takes the consumer's writes, to
 	// explain a stall.
 	writes writeHealth
+	// txn is the exactly-once output path; nil under at-least-once, where
+	// records go to out.
+	txn *transactions
 }
 
 // handle processes msg and returns nil once the ticket is finished
 // (processed, skipped or dead-lettered), so that its offset may be
-// committed, or errAbandoned when ctx ended first.
+// committed, or errAbandoned when ctx ended first (or, exactly once, the
+// open transaction failed). Under exactly-once, written is called once the
+// ticket's record is in the open transaction, before any commit can take
+// it without its offset.
 //
 // A record goes through the stages below in turn. Each one settles it
 // (skipped or published), sends it to the dead-letter topic with a
 // failure, or hands it on. The dead-letter write, like the publish, waits
 // for Kafka as long as it must: a ticket is finished only once it is
 // safely somewhere.
-func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook) error {
-	in := &inbound{msg: msg, start: p.now(), orders: orders}
+func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook, written func()) error {
+	in := &inbound{msg: msg, start: p.now(), orders: orders, written: written}
 	defer func() { p.obs.TicketHandled(p.now().Sub(in.start)) }()
 	for _, stage := range []stage{
 		p.checkSize,     // larger than MAX_MESSAGE_BYTES: dead-lettered
@@ -77,7 +83,7 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 		case err != nil:
 			return err
 		case o.deadLetter != nil:
-			return p.deadLetter(ctx, msg, *o.deadLetter)
+			return p.deadLetter(ctx, in, *o.deadLetter)
 		case o.settled:
 			return nil
 		}
@@ -88,9 +94,10 @@ func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, ord
 // inbound is a record on its way through the stages, with what they have
 // learnt of it.
 type inbound struct {
-	msg    *sarama.ConsumerMessage
-	start  time.Time
-	orders *orderBook
+	msg     *sarama.ConsumerMessage
+	start   time.Time
+	orders  *orderBook
+	written func()
 	// Set by decode:
 	t     models.Ticket
 	order *orderState
@@ -193,7 +200,7 @@ func (p *processor) process(ctx context.Context, in *inbound) (outcome, error) {
 			if err != nil {
 				return err
 			}
-			result = &outgoing{msg: rec, in: msg}
+			result = &outgoing{msg: rec, in: msg, written: in.written}
 		}
 		return p.publish(ctx, result)
 	}, func(attempt int, err error, delay time.Duration) {
@@ -204,6 +211,8 @@ func (p *processor) process(ctx context.Context, in *inbound) (outcome, error) {
 	})
 	var exhausted *retry.Failure
 	switch {
+	case errors.Is(err, errTransactionFailed):
+		return proceed, errAbandoned // the session starts again
 	case err == nil:
 		order.lastSeq, order.status = max(order.lastSeq, t.Sequence), status
 		order.remember(t.TicketID, t.Sequence)
@@ -360,8 +369,8 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 	)
 	waitErr := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
 		err = p.send(ctx, o)
-		if err == nil {
-			return nil
+		if err == nil || errors.Is(err, errTransactionFailed) {
+			return nil // done, or never to be sent again in this session
 		}
 		reason := kafka.ErrorReason(err)
 		p.obs.PublishFailed(o.msg.Topic, reason)
@@ -380,6 +389,8 @@ func (p *processor) publish(ctx context.Context, o *outgoing) error {
 	switch {
 	case waitErr != nil:
 		return context.Cause(ctx)
+	case errors.Is(err, errTransactionFailed):
+		return retry.Permanent(err) // stops the attempts; process abandons the ticket
 	case err == nil:
 		if !waiting.IsZero() {
 			p.log.Info("ticket published after waiting for Kafka",
@@ -406,6 +417,8 @@ type outgoing struct {
 	// failed is set once a send of msg failed: Kafka may hold it all the
 	// same, its answer lost.
 	failed bool
+	// written is called, exactly once, when msg is in the open transaction.
+	written func()
 }
 
 // logFields name the input record, as every retry log line does.
@@ -422,6 +435,11 @@ func (o *outgoing) logFields() []zap.Field {
 // sent again as it is.
 func (p *processor) send(ctx context.Context, o *outgoing) (err error) {
 	defer func() { p.writes.wrote(p.now(), err) }()
+	if p.txn != nil {
+		// A failed write dooms the open transaction: it is aborted, never
+		// resent, so nothing needs searching for.
+		return p.txn.write(o.msg, o.written)
+	}
 	if o.msg.Timestamp.IsZero() {
 		o.msg.Timestamp = p.now() // FindWritten searches from here
 	}
@@ -443,14 +461,19 @@ func (p *processor) send(ctx context.Context, o *outgoing) (err error) {
 	return nil
 }
 
-// deadLetter writes msg to the dead-letter topic, trying until it succeeds
-// or ctx ends: a ticket is finished only once it is safely somewhere.
-func (p *processor) deadLetter(ctx context.Context, msg *sarama.ConsumerMessage, f dlq.Failure) error {
-	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.GroupID, msg, f, p.now()), in: msg}
+// deadLetter writes in's record to the dead-letter topic, trying until it
+// succeeds or ctx ends (or, exactly once, the open transaction fails): a
+// ticket is finished only once it is safely somewhere.
+func (p *processor) deadLetter(ctx context.Context, in *inbound, f dlq.Failure) error {
+	msg := in.msg
+	record := &outgoing{msg: dlq.NewRecord(p.opts.DLQTopic, p.opts.GroupID, msg, f, p.now()), in: msg, written: in.written}
 	err := retry.Do(ctx, p.untilKafka(), func(ctx context.Context, _ int) error {
 		err := p.send(ctx, record)
 		if err != nil {
 			p.obs.PublishFailed(p.opts.DLQTopic, kafka.ErrorReason(err))
+		}
+		if errors.Is(err, errTransactionFailed) {
+			return retry.Permanent(err)
 		}
 		return err
 	}, func(_ int, err error, delay time.Duration) {

@@ -3,6 +3,7 @@ package consumer
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/IBM/sarama"
 	"go.uber.org/zap"
@@ -76,7 +77,7 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*servi
 		return nil, err
 	}
 	m := metrics.NewConsumer(endpoints.Registry)
-	m.InitSeries(c.OutputTopic, c.DLQTopic)
+	m.InitSeries(c.OutputTopic, c.DLQTopic, TransactionStages)
 	metrics.NewKafkaClient(endpoints.Registry, sc.MetricRegistry, c.Topic, c.OutputTopic, c.DLQTopic)
 
 	return service.New(endpoints, func(ctx context.Context) error {
@@ -109,13 +110,22 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*servi
 		// so it runs first, once the final commit is done.
 		defer group.Close()
 
+		var newTransactional func() (sarama.SyncProducer, error)
+		if c.ProcessingGuarantee == ExactlyOnce {
+			tc, err := kafka.NewTransactionalConfig(sc, transactionalID(c.TransactionalIDPrefix))
+			if err != nil {
+				return err
+			}
+			newTransactional = func() (sarama.SyncProducer, error) { return sarama.NewSyncProducer(cfg.Kafka.Brokers, tc) }
+		}
 		engine, err := New(Options{
 			Config:      c,
 			FindWritten: kafka.NewFinder(outClient),
 			ReadRecord:  kafka.NewRecordReader(client),
 			// On the output client: the group's client queues requests
 			// behind its long-polling fetches.
-			ReadCommitted: kafka.NewCommittedReader(outClient, c.GroupID),
+			ReadCommitted:            kafka.NewCommittedReader(outClient, c.GroupID),
+			NewTransactionalProducer: newTransactional,
 		}, group, client, out, opts.Step, metricsObserver{m}, log.Named("consumer"))
 		if err != nil {
 			return err
@@ -123,6 +133,19 @@ func NewService(cfg ServiceConfig, opts ServiceOptions, log *zap.Logger) (*servi
 		endpoints.SetReady(engine.Ready)
 		return engine.Run(ctx)
 	}), nil
+}
+
+// transactionalID is this process's transactional id: prefix, host name
+// and process id. Ids differ between the members of a group, which fence
+// each other through the group's generation (KIP-447), not through the id;
+// a member restarted in the same pod (process id 1 again) takes over, and
+// so aborts, the transaction its previous run left open.
+func transactionalID(prefix string) string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s-%s-%d", prefix, host, os.Getpid())
 }
 
 // Daemon is the consumer binary for daemon.Main.

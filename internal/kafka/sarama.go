@@ -60,6 +60,9 @@ type ConsumerSettings struct {
 	DrainTimeout time.Duration
 	// CommitInterval is how often marked offsets are committed.
 	CommitInterval time.Duration
+	// Transactional is set under exactly-once: offsets are committed in
+	// the output's transactions, never by the group itself.
+	Transactional bool
 }
 
 // ToolSettings are the producer settings of the clients that write what
@@ -89,7 +92,7 @@ func NewConsumerConfig(k Config, c ConsumerSettings) (*sarama.Config, error) {
 	}
 	sc.Consumer.Return.Errors = true
 	sc.Consumer.Offsets.Initial = sarama.OffsetOldest
-	sc.Consumer.Offsets.AutoCommit.Enable = true
+	sc.Consumer.Offsets.AutoCommit.Enable = !c.Transactional
 	sc.Consumer.Offsets.AutoCommit.Interval = c.CommitInterval
 	// Records of aborted transactions are never read, and the committed
 	// offset a claim starts from is a stable one (KIP-447).
@@ -114,6 +117,28 @@ func NewConsumerConfig(k Config, c ConsumerSettings) (*sarama.Config, error) {
 		return nil, fmt.Errorf("kafka consumer config: %w", err)
 	}
 	return sc, nil
+}
+
+// TransactionTimeout is how long a transaction may stay open before the
+// brokers abort it. A member's transactions commit every COMMIT_INTERVAL;
+// one left open by a member that died holds back read_committed readers
+// of the output until it times out, so the bound is short.
+const TransactionTimeout = 10 * time.Second
+
+// NewTransactionalConfig returns a copy of the consumer configuration sc
+// for a transactional producer with id: idempotent, one request in flight
+// per broker, transactions timed out after TransactionTimeout.
+func NewTransactionalConfig(sc *sarama.Config, id string) (*sarama.Config, error) {
+	tc := *sc
+	tc.Producer.Transaction.ID = id
+	tc.Producer.Transaction.Timeout = TransactionTimeout
+	tc.Producer.Idempotent = true
+	tc.Net.MaxOpenRequests = 1
+	tc.MetricRegistry = sc.MetricRegistry
+	if err := tc.Validate(); err != nil {
+		return nil, fmt.Errorf("kafka transactional config: %w", err)
+	}
+	return &tc, nil
 }
 
 // DeadLetterMaxBytes is the largest record the consumer writes. It is well

@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -27,6 +26,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+
+	"ticket-processor/test/chaos/checker"
 )
 
 // Brokers returns the broker addresses from KAFKA_BROKERS; the test fails
@@ -88,7 +89,9 @@ func CreateTopic(t testing.TB, prefix string, partitions int32, entries map[stri
 
 // ReadAll reads topic from the oldest offset until it holds at least want
 // records, or fails the test after timeout. Records come back per
-// partition in offset order, partitions ascending.
+// partition in offset order, partitions ascending. Like every read here it
+// is read_committed: records of aborted transactions are never returned,
+// and records of open ones not yet.
 func ReadAll(t testing.TB, topic string, want int, timeout time.Duration) []*sarama.ConsumerMessage {
 	t.Helper()
 	return ReadAllFrom(t, strings.Join(Brokers(t), ","), topic, want, timeout)
@@ -102,88 +105,59 @@ func ReadAllFrom(t testing.TB, addrs, topic string, want int, timeout time.Durat
 		lastErr error
 	)
 	require.Eventually(t, func() bool {
-		got, lastErr = readToEnd(strings.Split(addrs, ","), topic)
+		got, _, lastErr = readToEnd(strings.Split(addrs, ","), topic)
 		return lastErr == nil && len(got) >= want
 	}, timeout, 250*time.Millisecond, "topic %s: want %d records", topic, want)
 	return got
 }
 
 // ReadToEnd reads every partition of topic from the oldest offset up to
-// its high watermark at the time of the call.
+// its end, once no transaction is open on it: a transaction left open by
+// a member that died is aborted by the brokers within its timeout.
 func ReadToEnd(t testing.TB, topic string) []*sarama.ConsumerMessage {
 	t.Helper()
 	var (
-		got []*sarama.ConsumerMessage
-		err error
+		got       []*sarama.ConsumerMessage
+		undecided int64
+		err       error
 	)
 	// Metadata may lag just after a topic is created or a broker restarts.
 	require.Eventually(t, func() bool {
-		got, err = readToEnd(Brokers(t), topic)
-		return err == nil
-	}, 30*time.Second, 250*time.Millisecond, "read %s", topic)
+		got, undecided, err = readToEnd(Brokers(t), topic)
+		return err == nil && undecided == 0
+	}, time.Minute, 250*time.Millisecond, "read %s to its end with no transaction open (last error %v, %d offsets undecided)", topic, err, undecided)
 	return got
 }
 
-func readToEnd(brokers []string, topic string) ([]*sarama.ConsumerMessage, error) {
-	client, err := sarama.NewClient(brokers, Config())
+// readToEnd reads topic with the chaos suite's checker, which shares no
+// code with the pipeline, and returns its records with the count of
+// offsets still in open transactions.
+func readToEnd(brokers []string, topic string) ([]*sarama.ConsumerMessage, int64, error) {
+	conf, err := checker.NewConfig("kafkatest")
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	client, err := sarama.NewClient(brokers, conf)
+	if err != nil {
+		return nil, 0, err
 	}
 	defer client.Close()
-	consumer, err := sarama.NewConsumerFromClient(client)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	topics, err := checker.ReadTopics(ctx, client, topic)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	defer consumer.Close()
-	partitions, err := client.Partitions(topic)
-	if err != nil {
-		return nil, err
+	out := make([]*sarama.ConsumerMessage, 0, len(topics[0].Records))
+	for _, r := range topics[0].Records {
+		m := &sarama.ConsumerMessage{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset,
+			Key: r.Key, Value: r.Value, Timestamp: r.Timestamp}
+		for _, h := range r.Headers {
+			m.Headers = append(m.Headers, &sarama.RecordHeader{Key: []byte(h.Key), Value: []byte(h.Value)})
+		}
+		out = append(out, m)
 	}
-	sort.Slice(partitions, func(i, j int) bool { return partitions[i] < partitions[j] })
-
-	var out []*sarama.ConsumerMessage
-	for _, p := range partitions {
-		oldest, err := client.GetOffset(topic, p, sarama.OffsetOldest)
-		if err != nil {
-			return nil, err
-		}
-		hwm, err := client.GetOffset(topic, p, sarama.OffsetNewest)
-		if err != nil {
-			return nil, err
-		}
-		if hwm <= oldest {
-			continue
-		}
-		msgs, err := readPartition(consumer, topic, p, oldest, hwm)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, msgs...)
-	}
-	return out, nil
-}
-
-func readPartition(consumer sarama.Consumer, topic string, p int32, from, to int64) ([]*sarama.ConsumerMessage, error) {
-	pc, err := consumer.ConsumePartition(topic, p, from)
-	if err != nil {
-		return nil, err
-	}
-	defer pc.Close()
-	var out []*sarama.ConsumerMessage
-	deadline := time.After(30 * time.Second)
-	for {
-		select {
-		case m := <-pc.Messages():
-			out = append(out, m)
-			if m.Offset >= to-1 {
-				return out, nil
-			}
-		case err := <-pc.Errors():
-			return nil, err
-		case <-deadline:
-			return nil, fmt.Errorf("topic %s partition %d: timed out reading to offset %d", topic, p, to)
-		}
-	}
+	return out, topics[0].Undecided(), nil
 }
 
 // Produce writes records to topic with a plain (non-idempotent) producer.

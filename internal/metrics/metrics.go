@@ -48,6 +48,11 @@ const (
 	ConsumerOffsetsSkippedTotal        = Namespace + "_consumer_offsets_skipped_total"
 	ConsumerMetadataFullTotal          = Namespace + "_consumer_commit_metadata_full_total"
 	ConsumerCommitMetadataBytes        = Namespace + "_consumer_commit_metadata_bytes"
+	ConsumerTransactionsCommittedTotal = Namespace + "_consumer_transactions_committed_total"
+	ConsumerTransactionsAbortedTotal   = Namespace + "_consumer_transactions_aborted_total"
+	ConsumerTransactionDurationSeconds = Namespace + "_consumer_transaction_duration_seconds"
+	ConsumerTransactionRecords         = Namespace + "_consumer_transaction_records"
+	ConsumerProducersFencedTotal       = Namespace + "_consumer_producers_fenced_total"
 	ConsumerAssignedPartitions         = Namespace + "_consumer_assigned_partitions"
 	ConsumerRebalancesTotal            = Namespace + "_consumer_rebalances_total"
 	ConsumerPublishErrorsTotal         = Namespace + "_consumer_publish_errors_total"
@@ -245,6 +250,15 @@ type Consumer struct {
 	// CommitMetadataBytes is the size of each partition's last commit
 	// metadata.
 	CommitMetadataBytes *prometheus.GaugeVec
+	// TransactionsCommitted and TransactionsAborted (by the stage that
+	// failed) count the exactly-once transactions; TransactionDuration and
+	// TransactionRecords observe the committed ones, from begin to commit.
+	TransactionsCommitted prometheus.Counter
+	TransactionsAborted   *prometheus.CounterVec
+	TransactionDuration   prometheus.Histogram
+	TransactionRecords    prometheus.Histogram
+	// ProducersFenced counts transactional producers fenced and made again.
+	ProducersFenced prometheus.Counter
 	// AssignedPartitions is the partitions this member owns.
 	AssignedPartitions prometheus.Gauge
 	// Rebalances counts group sessions started.
@@ -321,6 +335,28 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 			Name: ConsumerCommitMetadataBytes,
 			Help: "Size of the commit metadata last marked for an assigned partition: the offsets finished above its commit point.",
 		}, []string{"partition"}),
+		TransactionsCommitted: f.NewCounter(prometheus.CounterOpts{
+			Name: ConsumerTransactionsCommittedTotal,
+			Help: "Transactions committed under exactly-once: records and offsets made visible together.",
+		}),
+		TransactionsAborted: f.NewCounterVec(prometheus.CounterOpts{
+			Name: ConsumerTransactionsAbortedTotal,
+			Help: "Transactions aborted under exactly-once, by the stage that failed (write, offsets, commit); the member then starts its partitions again from what was committed.",
+		}, []string{"stage"}),
+		TransactionDuration: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    ConsumerTransactionDurationSeconds,
+			Help:    "Time from a transaction's begin to its commit.",
+			Buckets: latencyBuckets,
+		}),
+		TransactionRecords: f.NewHistogram(prometheus.HistogramOpts{
+			Name:    ConsumerTransactionRecords,
+			Help:    "Output and dead-letter records per committed transaction.",
+			Buckets: []float64{1, 10, 50, 100, 250, 500, 1000, 2500, 5000},
+		}),
+		ProducersFenced: f.NewCounter(prometheus.CounterOpts{
+			Name: ConsumerProducersFencedTotal,
+			Help: "Transactional producers fenced by the brokers (a newer producer or group generation took over) and made again.",
+		}),
 		AssignedPartitions: f.NewGauge(prometheus.GaugeOpts{
 			Name: ConsumerAssignedPartitions,
 			Help: "Partitions assigned to this group member.",
@@ -343,7 +379,7 @@ func NewConsumer(reg prometheus.Registerer) *Consumer {
 // InitSeries creates, at zero, the series of every dead-letter reason and
 // of every publish-error reason for the output and dead-letter topics; see
 // [Producer.InitSeries] for why.
-func (m *Consumer) InitSeries(outputTopic, dlqTopic string) {
+func (m *Consumer) InitSeries(outputTopic, dlqTopic string, transactionStages []string) {
 	for _, reason := range failure.Strings() {
 		m.DeadLettered.WithLabelValues(reason)
 	}
@@ -351,6 +387,9 @@ func (m *Consumer) InitSeries(outputTopic, dlqTopic string) {
 		for _, reason := range kafkaErrorReasons {
 			m.PublishErrors.WithLabelValues(topic, reason)
 		}
+	}
+	for _, stage := range transactionStages {
+		m.TransactionsAborted.WithLabelValues(stage)
 	}
 }
 
@@ -395,6 +434,22 @@ func (m *Consumer) CopySkipped() { m.OrderRepeats.Inc() }
 func (m *Consumer) PublishFailed(topic, reason string) {
 	m.PublishErrors.WithLabelValues(topic, reason).Inc()
 }
+
+// TransactionCommitted counts TransactionsCommitted and observes its
+// duration and size.
+func (m *Consumer) TransactionCommitted(records int, d time.Duration) {
+	m.TransactionsCommitted.Inc()
+	m.TransactionDuration.Observe(d.Seconds())
+	m.TransactionRecords.Observe(float64(records))
+}
+
+// TransactionAborted counts TransactionsAborted by stage.
+func (m *Consumer) TransactionAborted(stage string) {
+	m.TransactionsAborted.WithLabelValues(stage).Inc()
+}
+
+// ProducerFenced counts ProducersFenced.
+func (m *Consumer) ProducerFenced() { m.ProducersFenced.Inc() }
 
 // Partition returns the series of one claimed partition, resolved once
 // rather than per ticket.
@@ -481,6 +536,11 @@ func Names() []string {
 		ConsumerOffsetsSkippedTotal,
 		ConsumerMetadataFullTotal,
 		ConsumerCommitMetadataBytes,
+		ConsumerTransactionsCommittedTotal,
+		ConsumerTransactionsAbortedTotal,
+		ConsumerTransactionDurationSeconds,
+		ConsumerTransactionRecords,
+		ConsumerProducersFencedTotal,
 		ConsumerAssignedPartitions,
 		ConsumerRebalancesTotal,
 		ConsumerPublishErrorsTotal,

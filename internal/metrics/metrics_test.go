@@ -22,7 +22,7 @@ func TestMetricsPassTheLinter(t *testing.T) {
 	p := metrics.NewProducer(reg)
 	c := metrics.NewConsumer(reg)
 	p.InitSeries("tickets")
-	c.InitSeries("tickets.processed", "tickets.dlq")
+	c.InitSeries("tickets.processed", "tickets.dlq", []string{"write", "offsets", "commit"})
 	problems, err := testutil.GatherAndLint(reg)
 	require.NoError(t, err)
 	assert.Empty(t, problems)
@@ -33,7 +33,7 @@ func TestInitSeriesCreatesEveryReasonAtZero(t *testing.T) {
 	p := metrics.NewProducer(reg)
 	c := metrics.NewConsumer(reg)
 	p.InitSeries("tickets")
-	c.InitSeries("tickets.processed", "tickets.dlq")
+	c.InitSeries("tickets.processed", "tickets.dlq", []string{"write", "offsets", "commit"})
 
 	const kafkaReasons = 6 // kafka.Reason* constants
 	tests := []struct {
@@ -52,6 +52,9 @@ func TestInitSeriesCreatesEveryReasonAtZero(t *testing.T) {
 		{"publish errors", 2 * kafkaReasons, func() int { return testutil.CollectAndCount(c.PublishErrors) },
 			"ticket_processor_consumer_publish_errors_total",
 			append(eachReason(prometheus.Labels{"topic": "tickets.processed"}), eachReason(prometheus.Labels{"topic": "tickets.dlq"})...)},
+		{"transactions aborted", 3, func() int { return testutil.CollectAndCount(c.TransactionsAborted) },
+			"ticket_processor_consumer_transactions_aborted_total",
+			[]prometheus.Labels{{"stage": "write"}, {"stage": "offsets"}, {"stage": "commit"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
