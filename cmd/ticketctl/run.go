@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+
+	"ticket-processor/internal/kafka"
 )
 
 // run connects to Kafka, captures the extent of the dead-letter topic, and
@@ -25,15 +27,13 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (err error
 	}
 	defer func() { err = errors.Join(err, closeErr("client", client.Close())) }()
 
-	ranges, err := captureRanges(client, opts.dlqTopic)
+	ranges, err := captureRanges(clientOffsets{client}, opts.dlqTopic)
 	if err != nil {
 		return err
 	}
-	consumer, err := sarama.NewConsumerFromClient(client)
-	if err != nil {
-		return fmt.Errorf("consumer: %w", err)
+	read := func(ctx context.Context, topic string, partition int32, from, to int64, visit func(*sarama.ConsumerMessage) bool) error {
+		return kafka.ScanCommitted(ctx, client, topic, partition, from, to, visit)
 	}
-	defer func() { err = errors.Join(err, closeErr("consumer", consumer.Close())) }()
 
 	var producer sarama.SyncProducer
 	if opts.command == commandReplay && !opts.dryRun {
@@ -45,7 +45,7 @@ func run(ctx context.Context, opts options, stdout, stderr io.Writer) (err error
 	}
 
 	p := newProcessor(opts, stdout, stderr, producer, time.Now)
-	err = scan(ctx, consumer, opts.dlqTopic, ranges, opts.idleTimeout, func(msg *sarama.ConsumerMessage) error {
+	err = scan(ctx, read, opts.dlqTopic, ranges, opts.idleTimeout, func(msg *sarama.ConsumerMessage) error {
 		return p.visit(ctx, msg)
 	})
 	return errors.Join(err, p.finish())

@@ -175,3 +175,48 @@ func TestListAndReplay(t *testing.T) {
 		assert.Contains(t, stderr, "ticketctl: list partitions: ")
 	})
 }
+
+// TestListLeavesOutAbortedDeadLetters writes dead letters the way an
+// exactly-once consumer does, in transactions, and aborts one of them:
+// ticketctl must list only the committed ones, and reach the topic's end
+// although its last offsets are transaction markers.
+func TestListLeavesOutAbortedDeadLetters(t *testing.T) {
+	dlqTopic := kafkatest.CreateTopic(t, "it-ticketctl-txn-dlq", 1, nil)
+	cfg := kafkatest.Config()
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.Transaction.ID = kafkatest.Name("it-ticketctl-txn")
+	sp, err := sarama.NewSyncProducer(kafkatest.Brokers(t), cfg)
+	require.NoError(t, err)
+	defer sp.Close()
+	now := time.Now().UTC()
+	deadLetter := func(order string) *sarama.ProducerMessage {
+		original := &sarama.ConsumerMessage{Topic: "tickets", Partition: 0, Offset: 1, Timestamp: now,
+			Key: []byte(order), Value: []byte(`{"order_id":"` + order + `"`)}
+		return dlq.NewRecord(dlqTopic, "it-group", original, dlq.Failure{
+			Class: dlq.ClassPermanent, Reason: failure.Malformed, Message: "failed", Attempts: 1,
+			FirstFailure: now, LastFailure: now,
+		}, now)
+	}
+	for _, txn := range []struct {
+		order  string
+		commit bool
+	}{{"order-committed-1", true}, {"order-aborted", false}, {"order-committed-2", true}} {
+		require.NoError(t, sp.BeginTxn())
+		_, _, err := sp.SendMessage(deadLetter(txn.order))
+		require.NoError(t, err)
+		if txn.commit {
+			require.NoError(t, sp.CommitTxn())
+		} else {
+			require.NoError(t, sp.AbortTxn())
+		}
+	}
+
+	status, stdout, stderr := ctl(t, "dlq", "list", "--dlq-topic", dlqTopic, "--output", "json")
+
+	require.Equal(t, 0, status, stderr)
+	assert.Contains(t, stdout, "order-committed-1")
+	assert.Contains(t, stdout, "order-committed-2")
+	assert.NotContains(t, stdout, "order-aborted")
+	assert.Contains(t, stderr, "scanned 2 records of "+dlqTopic)
+}

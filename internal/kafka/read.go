@@ -50,7 +50,7 @@ func ReadRecord(ctx context.Context, client sarama.Client, topic string, partiti
 			topic, partition, offset, ErrNoRecord, oldest, newest-1)
 	}
 	var r *sarama.ConsumerMessage
-	err = scan(ctx, client, topic, partition, offset, newest, func(m *sarama.ConsumerMessage) bool {
+	err = scan(ctx, client, topic, partition, offset, newest, sarama.ReadUncommitted, func(m *sarama.ConsumerMessage) bool {
 		r = m
 		return false
 	})

@@ -60,7 +60,7 @@ func TestScanReadsARangeWholeAndInOrder(t *testing.T) {
 		seen  []int64
 		bytes int
 	)
-	require.NoError(t, scan(ctx, client, topic, 0, 7, records, func(m *sarama.ConsumerMessage) bool {
+	require.NoError(t, scan(ctx, client, topic, 0, 7, records, sarama.ReadUncommitted, func(m *sarama.ConsumerMessage) bool {
 		seen = append(seen, m.Offset)
 		bytes += len(m.Value)
 		if m.Offset == 1500 {
@@ -78,7 +78,7 @@ func TestScanReadsARangeWholeAndInOrder(t *testing.T) {
 	}
 
 	seen = nil
-	require.NoError(t, scan(ctx, client, topic, 0, 10, records, func(m *sarama.ConsumerMessage) bool {
+	require.NoError(t, scan(ctx, client, topic, 0, 10, records, sarama.ReadUncommitted, func(m *sarama.ConsumerMessage) bool {
 		seen = append(seen, m.Offset)
 		return len(seen) < 3
 	}))
@@ -92,3 +92,63 @@ func TestScanReadsARangeWholeAndInOrder(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// TestScanCommittedLeavesOutAbortedTransactions writes committed and
+// aborted transactions, and an open one, and reads the partition back
+// under read_committed up to its last stable offset.
+func TestScanCommittedLeavesOutAbortedTransactions(t *testing.T) {
+	topic := kafkatest.CreateTopic(t, "it-scan-txn", 1, nil)
+	cfg := kafkatest.Config()
+	cfg.Producer.Idempotent = true
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Producer.Transaction.ID = kafkatest.Name("it-scan-txn")
+	sp, err := sarama.NewSyncProducer(kafkatest.Brokers(t), cfg)
+	require.NoError(t, err)
+	defer sp.Close()
+	txn := func(commit bool, values ...string) {
+		t.Helper()
+		require.NoError(t, sp.BeginTxn())
+		for _, v := range values {
+			_, _, err := sp.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder(v)})
+			require.NoError(t, err)
+		}
+		if commit {
+			require.NoError(t, sp.CommitTxn())
+		} else {
+			require.NoError(t, sp.AbortTxn())
+		}
+	}
+	txn(true, "a", "b")
+	txn(false, "aborted-1", "aborted-2")
+	txn(true, "c")
+	txn(false, "aborted-3")
+	txn(true, "d", "e")
+	// One left open: its records lie at and above the last stable offset.
+	require.NoError(t, sp.BeginTxn())
+	_, _, err = sp.SendMessage(&sarama.ProducerMessage{Topic: topic, Value: sarama.StringEncoder("open")})
+	require.NoError(t, err)
+	defer func() { _ = sp.AbortTxn() }()
+
+	client := kafkatest.Client(t)
+	lso, err := LastStableOffset(client, topic, 0)
+	require.NoError(t, err)
+	hwm, err := client.GetOffset(topic, 0, sarama.OffsetNewest)
+	require.NoError(t, err)
+	assert.Less(t, lso, hwm, "the open transaction holds the stable offset back")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got []string
+	require.NoError(t, ScanCommitted(ctx, client, topic, 0, 0, lso, func(m *sarama.ConsumerMessage) bool {
+		got = append(got, string(m.Value))
+		return true
+	}))
+	assert.Equal(t, []string{"a", "b", "c", "d", "e"}, got)
+
+	got = nil
+	require.NoError(t, scan(ctx, client, topic, 0, 0, lso, sarama.ReadUncommitted, func(m *sarama.ConsumerMessage) bool {
+		got = append(got, string(m.Value))
+		return true
+	}))
+	assert.Equal(t, []string{"a", "b", "aborted-1", "aborted-2", "c", "aborted-3", "d", "e"}, got, "read_uncommitted sees them all")
+}

@@ -121,7 +121,7 @@ func findInPartition(ctx context.Context, client sarama.Client, topic string, p 
 		return nil
 	}
 
-	return scan(ctx, client, topic, p, from, to, func(r *sarama.ConsumerMessage) bool {
+	return scan(ctx, client, topic, p, from, to, sarama.ReadUncommitted, func(r *sarama.ConsumerMessage) bool {
 		for i, w := range wanted {
 			if !found[pending[i]] && w.matches(r) {
 				found[pending[i]] = true
