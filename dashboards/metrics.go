@@ -125,6 +125,34 @@ func Metrics() Dashboard {
 					},
 				},
 				{
+					Title:       "Transactions",
+					Description: "Exactly-once transactions committed per second, and aborted per second by the stage that failed (write, offsets, commit). Each abort restarts the member's partitions from what was committed; TransactionsAborting fires above one a minute for 10 minutes.",
+					Unit:        "ops",
+					Queries: []Query{
+						{`sum(rate(ticket_processor_consumer_transactions_committed_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "committed"},
+						{`sum by (stage) (rate(ticket_processor_consumer_transactions_aborted_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "aborted at {{stage}}"},
+						{`sum(rate(ticket_processor_consumer_producers_fenced_total{job=~"$job", instance=~"$instance"}[$__rate_interval]))`, "producers fenced"},
+					},
+				},
+				{
+					Title:       "Transaction duration",
+					Description: "From a transaction's begin to its commit: about COMMIT_INTERVAL (100ms) plus the commit itself. A read_committed reader sees a record at the latest this long after it was written.",
+					Unit:        "s",
+					Queries: []Query{
+						{`histogram_quantile(0.5, sum by (le) (rate(ticket_processor_consumer_transaction_duration_seconds_bucket{job=~"$job", instance=~"$instance"}[$__rate_interval])))`, "p50"},
+						{`histogram_quantile(0.99, sum by (le) (rate(ticket_processor_consumer_transaction_duration_seconds_bucket{job=~"$job", instance=~"$instance"}[$__rate_interval])))`, "p99"},
+					},
+				},
+				{
+					Title:       "Records per transaction",
+					Description: "Output and dead-letter records carried by each committed transaction; at most 5,000, when a transaction commits early.",
+					Unit:        "short",
+					Queries: []Query{
+						{`histogram_quantile(0.5, sum by (le) (rate(ticket_processor_consumer_transaction_records_bucket{job=~"$job", instance=~"$instance"}[$__rate_interval])))`, "p50"},
+						{`histogram_quantile(0.99, sum by (le) (rate(ticket_processor_consumer_transaction_records_bucket{job=~"$job", instance=~"$instance"}[$__rate_interval])))`, "p99"},
+					},
+				},
+				{
 					Title:       "Commit metadata size",
 					Description: "Bytes of commit metadata last marked per partition: the offsets finished above the commit point, for the next owner to skip. A partition stops taking records rather than exceed COMMIT_METADATA_MAX_BYTES (4096 by default).",
 					Unit:        "bytes",

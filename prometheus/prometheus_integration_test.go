@@ -62,6 +62,8 @@ func TestDashboardsAndAlertsOnARealPrometheus(t *testing.T) {
 	consumerEnv := []string{
 		"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead,
 		"GROUP_ID=" + kafkatest.Name("prom-group"), "LAG_INTERVAL=1s", "LOG_LEVEL=warn",
+		// Exactly once, so that the transaction panels have data too.
+		"PROCESSING_GUARANTEE=exactly_once", "TRANSACTIONAL_ID_PREFIX=" + kafkatest.Name("prom-txn"),
 	}
 	consumerBin := kafkatest.Build(t, consumerBinary)
 	consumers := []*kafkatest.Process{kafkatest.Start(t, consumerBin, consumerEnv), kafkatest.Start(t, consumerBin, consumerEnv)}
