@@ -29,14 +29,14 @@ type marker interface {
 // sends of many orders are in flight together, and the producer batches
 // them.
 type partition struct {
-	topic    string
-	id       int32
-	initial  int64 // offset the claim started at, the commit point until a ticket is taken
+	topic   string
+	id      int32
+	initial int64 // offset the claim started at, the commit point until a ticket is taken
 	// steps holds a place for each business step running: at most
 	// Workers at once. A ticket waiting for Kafka's answer holds none.
 	steps chan struct{}
 	// orders that have a ticket running, each on a goroutine of its own.
-	running sync.WaitGroup
+	running  sync.WaitGroup
 	proc     *processor
 	log      *zap.Logger
 	mark     marker
