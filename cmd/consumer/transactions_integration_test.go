@@ -20,7 +20,8 @@ import (
 // TestExactlyOnceUnderMemberFaults runs two exactly-once members while
 // tickets arrive and hits one of them mid-run. A read_committed reader
 // must then find every ticket in the output exactly once, each order in
-// sequence: a SIGKILLed member's open transaction is aborted, and a member
+// sequence: a member stopped with SIGTERM commits its last transaction
+// before its partitions move, a SIGKILLed member's is aborted, and a member
 // frozen past its session timeout (a zombie) is fenced when it wakes, by
 // the group generation its transaction carries.
 func TestExactlyOnceUnderMemberFaults(t *testing.T) {
@@ -28,6 +29,12 @@ func TestExactlyOnceUnderMemberFaults(t *testing.T) {
 		name  string
 		fault func(t *testing.T, victim, survivor *kafkatest.Process)
 	}{
+		{"SIGTERM", func(t *testing.T, victim, _ *kafkatest.Process) {
+			// Both members' partitions are revoked; each commits its
+			// session's last transaction before they move.
+			require.NoError(t, victim.Cmd.Process.Signal(syscall.SIGTERM))
+			require.Equal(t, 0, victim.Wait(t, 40*time.Second), "graceful exit")
+		}},
 		{"SIGKILL", func(t *testing.T, victim, _ *kafkatest.Process) {
 			require.NoError(t, victim.Cmd.Process.Signal(syscall.SIGKILL))
 			victim.Wait(t, 10*time.Second)

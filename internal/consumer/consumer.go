@@ -68,9 +68,10 @@ type Consumer struct {
 
 	mu     sync.Mutex
 	active map[int32]*partition // claimed partitions, for lag
-	// endSession ends the current group session, so that the member
-	// rejoins and its partitions start again from what was committed.
-	endSession context.CancelFunc
+	// endSession ends the current group session with its cause, so that
+	// the member rejoins and its partitions start again from what was
+	// committed.
+	endSession context.CancelCauseFunc
 	// committing stops and awaits the session's transaction loop.
 	committing func()
 }
@@ -168,14 +169,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 		for ctx.Err() == nil {
 			closed := false
 			err := retry.Do(ctx, retry.Until(time.Second, 30*time.Second), func(ctx context.Context, _ int) error {
-				session, end := context.WithCancel(ctx)
-				defer end()
+				session, end := context.WithCancelCause(ctx)
+				defer end(nil)
 				c.mu.Lock()
 				c.endSession = end
 				c.mu.Unlock()
 				err := c.group.Consume(session, []string{c.opts.Topic}, handler{c})
 				if ctx.Err() == nil && session.Err() != nil {
-					return nil // ended by the member itself: join again
+					// Ended by the member itself, after a failed
+					// transaction: join again after a backoff, so that a
+					// transaction that always fails cannot spin the group.
+					return context.Cause(session)
 				}
 				if errors.Is(err, sarama.ErrClosedConsumerGroup) {
 					closed = true
@@ -322,11 +326,11 @@ func (h handler) Cleanup(sess sarama.ConsumerGroupSession) error {
 }
 
 // resetSession ends the current session after a failed transaction.
-func (c *Consumer) resetSession() {
+func (c *Consumer) resetSession(cause error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.endSession != nil {
-		c.endSession()
+		c.endSession(cause)
 	}
 }
 

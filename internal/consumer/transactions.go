@@ -266,7 +266,7 @@ func (x *transactions) discardProducer() {
 
 // run commits every interval, or sooner when a transaction is full, until
 // ctx ends; a failed commit ends the session through endSession.
-func (x *transactions) run(ctx context.Context, sess sarama.ConsumerGroupSession, interval time.Duration, endSession func()) {
+func (x *transactions) run(ctx context.Context, sess sarama.ConsumerGroupSession, interval time.Duration, endSession func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -278,7 +278,7 @@ func (x *transactions) run(ctx context.Context, sess sarama.ConsumerGroupSession
 		}
 		if err := x.commit(sess, false); err != nil {
 			x.log.Warn("transaction failed; the session starts again from what was committed", zap.Error(err))
-			endSession()
+			endSession(err)
 			return
 		}
 	}
