@@ -78,6 +78,8 @@ func TestGroupMemberStopped(t *testing.T) {
 			env := []string{
 				"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead,
 				"GROUP_ID=" + group, "WORKERS=8", "SHUTDOWN_TIMEOUT=30s",
+				// The exactly-once variant is TestExactlyOnceUnderMemberFaults.
+				"PROCESSING_GUARANTEE=at_least_once",
 			}
 			bin := kafkatest.Build(t, consumerBinary)
 			stopped := kafkatest.Start(t, bin, env)
@@ -180,6 +182,10 @@ func TestConsumerRidesOutBrokerOutage(t *testing.T) {
 	consumer := kafkatest.Start(t, kafkatest.Build(t, consumerBinary), []string{
 		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead,
 		"GROUP_ID=" + group, "WORKERS=1", fmt.Sprintf("RETRY_MAX=%d", retryMax), "SHUTDOWN_TIMEOUT=30s",
+		// Waiting out an outage without spending attempts is the
+		// at-least-once path; exactly once, a failed write aborts the
+		// transaction instead.
+		"PROCESSING_GUARANTEE=at_least_once",
 	})
 	kafkatest.ReadAllFrom(t, broker.Addr, out, 200, time.Minute) // under way, with a backlog to go
 

@@ -135,6 +135,17 @@ func NewTransactionalConfig(sc *sarama.Config, id string) (*sarama.Config, error
 	tc.Producer.Idempotent = true
 	tc.Net.MaxOpenRequests = 1
 	tc.MetricRegistry = sc.MetricRegistry
+	// Fail fast while Kafka is away. A failed transaction is aborted and
+	// done again from what was committed, so a long retry buys nothing;
+	// and sarama holds its transaction's partition lock while it retries
+	// adding a partition (each try looking for the coordinator through a
+	// metadata refresh with retries of its own), so every send of the
+	// member would wait for minutes on sarama's defaults.
+	tc.Producer.Transaction.Retry.Max = 5
+	tc.Producer.Transaction.Retry.Backoff = 200 * time.Millisecond
+	tc.Producer.Retry.Max = 5
+	tc.Metadata.Retry.Max = 2
+	tc.Metadata.Retry.Backoff = 250 * time.Millisecond
 	if err := tc.Validate(); err != nil {
 		return nil, fmt.Errorf("kafka transactional config: %w", err)
 	}
