@@ -238,3 +238,16 @@ func BenchmarkProducerUnthrottled(b *testing.B) {
 		b.ReportMetric(tickets/time.Since(start).Seconds(), "tickets/s")
 	}
 }
+
+// TestStoppedWhileWaitingForKafkaExitsCleanly sends SIGTERM to a producer
+// that is still waiting for an unreachable Kafka: a stop as asked, status
+// 0, not a failure. A chaos run found the daemon exiting 1 there.
+func TestStoppedWhileWaitingForKafkaExitsCleanly(t *testing.T) {
+	nobody := fmt.Sprintf("127.0.0.1:%d", kafkatest.FreePort(t))
+	p := kafkatest.Start(t, kafkatest.Build(t, binary), []string{"KAFKA_BROKERS=" + nobody, "KAFKA_DIAL_TIMEOUT=1s"})
+	require.Eventually(t, func() bool { return strings.Contains(p.Stdout(), "Kafka not reachable; retrying") },
+		30*time.Second, 50*time.Millisecond, "the producer waits for Kafka")
+	require.NoError(t, p.Cmd.Process.Signal(syscall.SIGTERM))
+	assert.Equal(t, 0, p.Wait(t, 15*time.Second), p.Stdout())
+	assert.NotContains(t, p.Stdout(), "stopped with an error")
+}

@@ -55,20 +55,29 @@ func SignalContext() (context.Context, context.CancelFunc) {
 
 // RunWithDeadline runs fn and, once ctx ends, waits at most grace for it
 // to return. If fn overstays, RunWithDeadline returns an error without
-// waiting for it: the caller is main, which then exits.
+// waiting for it: the caller is main, which then exits. An error of fn's
+// that is ctx's own end, once ctx has ended, is a stop as asked (a wait
+// the signal cut short, for Kafka while the daemon was still connecting,
+// say), not a failure.
 func RunWithDeadline(ctx context.Context, grace time.Duration, fn func(context.Context) error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn(ctx) }()
+	stopped := func(err error) error {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil
+		}
+		return err
+	}
 	select {
 	case err := <-done:
-		return err
+		return stopped(err)
 	case <-ctx.Done():
 	}
 	t := time.NewTimer(grace)
 	defer t.Stop()
 	select {
 	case err := <-done:
-		return err
+		return stopped(err)
 	case <-t.C:
 		return fmt.Errorf("shutdown took longer than SHUTDOWN_TIMEOUT (%s)", grace)
 	}

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"go.uber.org/zap"
@@ -53,3 +55,34 @@ func TestMainExitStatuses(t *testing.T) {
 		})
 	}
 }
+
+func TestRunWithDeadlineTakesAWaitCutShortByTheSignalForAStop(t *testing.T) {
+	tests := []struct {
+		name string
+		fn   func(ctx context.Context) error
+		want error
+	}{
+		{"a wait cut short", func(ctx context.Context) error {
+			<-ctx.Done()
+			return fmt.Errorf("connect to [broker:9092]: retry interrupted after 4 attempts: %w", ctx.Err())
+		}, nil},
+		{"a failure on the way out", func(ctx context.Context) error {
+			<-ctx.Done()
+			return errBrokerGone
+		}, errBrokerGone},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // the signal
+			assert.Equal(t, tt.want, daemon.RunWithDeadline(ctx, time.Second, tt.fn))
+		})
+	}
+	// Before any signal, the same error is a failure.
+	err := daemon.RunWithDeadline(context.Background(), time.Second, func(context.Context) error {
+		return fmt.Errorf("lookup: %w", context.Canceled)
+	})
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+var errBrokerGone = errors.New("broker gone")
