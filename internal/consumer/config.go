@@ -80,8 +80,8 @@ type Config struct {
 	// offset.metadata.max.bytes (default 4096, the brokers' default). A
 	// partition takes no records it could not name within the bound.
 	MetadataMaxBytes int
-	// ProcessingGuarantee is at_least_once or exactly_once (default
-	// at_least_once).
+	// ProcessingGuarantee is exactly_once or at_least_once (default
+	// exactly_once).
 	ProcessingGuarantee string
 	// TransactionalIDPrefix starts the transactional id of each member's
 	// producer under exactly_once; the host name and process id follow
@@ -108,7 +108,7 @@ func (c *Config) SetDefaults() {
 		CommitInterval:   100 * time.Millisecond,
 		MetadataMaxBytes: DefaultMetadataMaxBytes,
 
-		ProcessingGuarantee:   AtLeastOnce,
+		ProcessingGuarantee:   ExactlyOnce,
 		TransactionalIDPrefix: "ticket-processor-consumer",
 	}
 }
@@ -132,7 +132,7 @@ func (c *Config) Bind(s *config.Source) {
 	s.Int(&c.MaxMessageBytes, "MAX_MESSAGE_BYTES", "largest ticket accepted, in bytes")
 	s.Duration(&c.CommitInterval, "COMMIT_INTERVAL", "how often offsets and their commit metadata are committed")
 	s.Int(&c.MetadataMaxBytes, "COMMIT_METADATA_MAX_BYTES", "largest commit metadata; at most the brokers' offset.metadata.max.bytes")
-	s.String(&c.ProcessingGuarantee, "PROCESSING_GUARANTEE", "at_least_once, or exactly_once with Kafka transactions")
+	s.String(&c.ProcessingGuarantee, "PROCESSING_GUARANTEE", "exactly_once with Kafka transactions, or at_least_once")
 	s.String(&c.TransactionalIDPrefix, "TRANSACTIONAL_ID_PREFIX", "start of each member's transactional id under exactly_once")
 }
 

@@ -25,18 +25,14 @@ import (
 type settings struct {
 	seeds     []int64
 	load      time.Duration
-	guarantee checker.Guarantee
-	// passGuarantee is set when CHAOS_GUARANTEE was: the consumer is told
-	// PROCESSING_GUARANTEE only then, so that the suite runs against a
-	// consumer that does not know the variable yet.
-	passGuarantee bool
-	rate          map[int]int // tickets per second by cluster size
-	report        string
+	guarantee checker.Guarantee // the consumer's, and the runs' judge
+	rate      map[int]int       // tickets per second by cluster size
+	report    string
 }
 
 func loadSettings(t *testing.T) settings {
 	t.Helper()
-	s := settings{guarantee: checker.AtLeastOnce, load: 30 * time.Second,
+	s := settings{guarantee: checker.ExactlyOnce, load: 30 * time.Second,
 		rate: map[int]int{1: 2000, 3: 1000}, report: os.Getenv("CHAOS_REPORT")}
 	runs, seed := os.Getenv("CHAOS_RUNS"), os.Getenv("CHAOS_SEED")
 	switch {
@@ -68,7 +64,7 @@ func loadSettings(t *testing.T) settings {
 	if v := os.Getenv("CHAOS_GUARANTEE"); v != "" {
 		g, err := checker.ParseGuarantee(v)
 		require.NoError(t, err, "CHAOS_GUARANTEE")
-		s.guarantee, s.passGuarantee = g, true
+		s.guarantee = g
 	}
 	for size, name := range map[int]string{1: "CHAOS_RATE", 3: "CHAOS_RATE_CLUSTER"} {
 		if v := os.Getenv(name); v != "" {

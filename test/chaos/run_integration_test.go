@@ -279,9 +279,7 @@ func (r *run) consumerEnv() []string {
 		"KAFKA_BROKERS=" + brokersOf(r.env.cluster), "KAFKA_TOPIC=" + r.in, "OUTPUT_TOPIC=" + r.out,
 		"DLQ_TOPIC=" + r.dlq, "GROUP_ID=" + r.group, "WORKERS=8",
 		"SHUTDOWN_TIMEOUT=" + shutdownTimeout, "LOG_LEVEL=warn",
-	}
-	if r.settings.passGuarantee {
-		env = append(env, "PROCESSING_GUARANTEE="+string(r.settings.guarantee))
+		"PROCESSING_GUARANTEE=" + string(r.settings.guarantee),
 	}
 	return env
 }
