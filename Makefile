@@ -102,7 +102,8 @@ lint:
 	$(GO) run $(STATICCHECK) -tags integration ./...
 
 # Benchmarks against the real broker: the consumer's worker speed-up on one
-# partition, and the producer's throughput.
+# partition and its throughput under each guarantee, and the producer's
+# throughput.
 BENCH := $(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x ./internal/consumer ./cmd/producer
 
 ifdef KAFKA_BROKERS
