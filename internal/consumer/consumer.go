@@ -241,16 +241,28 @@ func (c *Consumer) logGroupErrors(ctx context.Context) {
 // measureLag refreshes the lag gauges of the claimed partitions every
 // LagInterval.
 func (c *Consumer) measureLag(ctx context.Context) {
-	t := time.NewTicker(c.opts.LagInterval)
+	every(ctx, c.opts.LagInterval, nil, func() bool {
+		for _, p := range c.claimed() {
+			c.refreshLag(p)
+		}
+		return true
+	})
+}
+
+// every calls fn every interval, and whenever wake is signalled (a nil
+// wake never is), until ctx ends or fn returns false.
+func every(ctx context.Context, interval time.Duration, wake <-chan struct{}, fn func() (more bool)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
-		for _, p := range c.claimed() {
-			c.refreshLag(p)
+		if !fn() {
+			return
 		}
 	}
 }

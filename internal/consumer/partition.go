@@ -300,16 +300,10 @@ func (p *partition) finish(msg *sarama.ConsumerMessage) {
 // markEvery hands the commit point and metadata to the group every
 // commit interval until ctx ends.
 func (p *partition) markEvery(ctx context.Context) {
-	t := time.NewTicker(p.commitInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			p.markCommit()
-		}
-	}
+	every(ctx, p.commitInterval, nil, func() bool {
+		p.markCommit()
+		return true
+	})
 }
 
 // markCommit marks the commit point with the metadata naming what is

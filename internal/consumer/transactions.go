@@ -267,21 +267,14 @@ func (x *transactions) discardProducer() {
 // run commits every interval, or sooner when a transaction is full, until
 // ctx ends; a failed commit ends the session through endSession.
 func (x *transactions) run(ctx context.Context, sess sarama.ConsumerGroupSession, interval time.Duration, endSession func(error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-x.full:
-		}
-		if err := x.commit(sess, false); err != nil {
+	every(ctx, interval, x.full, func() bool {
+		err := x.commit(sess, false)
+		if err != nil {
 			x.log.Warn("transaction failed; the session starts again from what was committed", zap.Error(err))
 			endSession(err)
-			return
 		}
-	}
+		return err == nil
+	})
 }
 
 // close closes the producer, once the member is done.

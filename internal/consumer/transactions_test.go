@@ -57,8 +57,10 @@ func (f *fakeTxnProducer) AddOffsetsToTxnWithGroupMetadata(o map[string][]*saram
 	f.offsets, f.group = o["tickets"], g
 	return nil
 }
-func (f *fakeTxnProducer) TxnStatus() sarama.ProducerTxnStatusFlag { return sarama.ProducerTxnFlagReady }
-func (f *fakeTxnProducer) Close() error                         { f.call("close"); f.closed = true; return nil }
+func (f *fakeTxnProducer) TxnStatus() sarama.ProducerTxnStatusFlag {
+	return sarama.ProducerTxnFlagReady
+}
+func (f *fakeTxnProducer) Close() error { f.call("close"); f.closed = true; return nil }
 
 // fakeSession is the group session a commit names.
 type fakeSession struct{ sarama.ConsumerGroupSession }
