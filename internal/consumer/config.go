@@ -46,8 +46,8 @@ type Config struct {
 	DLQTopic string
 	// BalanceStrategy is sticky, roundrobin or range (default sticky).
 	BalanceStrategy string
-	// Workers is how many business steps of one partition run at once; a
-	// ticket waiting for Kafka to take its record holds none (default 8).
+	// Workers is how many tickets of one partition are processed at once
+	// (default 8).
 	Workers int
 	// MaxInFlight caps the tickets of one partition taken ahead of the
 	// oldest unfinished one; at least Workers (default 1000).
@@ -120,7 +120,7 @@ func (c *Config) Bind(s *config.Source) {
 	s.String(&c.OutputTopic, "OUTPUT_TOPIC", "topic the processed tickets are written to")
 	s.String(&c.DLQTopic, "DLQ_TOPIC", "dead-letter topic")
 	s.String(&c.BalanceStrategy, "BALANCE_STRATEGY", "partition assignment: "+strings.Join(kafka.BalanceStrategies, ", "))
-	s.Int(&c.Workers, "WORKERS", "business steps of one partition running at once")
+	s.Int(&c.Workers, "WORKERS", "tickets of one partition processed at once")
 	s.Int(&c.MaxInFlight, "MAX_IN_FLIGHT", "tickets of one partition taken ahead of the oldest unfinished one")
 	s.Int(&c.Retry.MaxAttempts, "RETRY_MAX", "attempts for a ticket failing with a transient error")
 	s.Duration(&c.Retry.Base, "RETRY_BASE", "backoff before the second attempt, doubled on each attempt")

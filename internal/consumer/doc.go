@@ -2,23 +2,13 @@
 //
 // # Ordering and parallelism
 //
-// Each claimed partition has a dispatcher, which takes records in offset
-// order. A record whose order has no ticket running starts at once, on a
-// goroutine of its order's own; otherwise it waits in its order's queue,
-// and the order's goroutine takes it once the current ticket is finished.
-// So the tickets of one order run strictly one after another, in offset
-// order, while every order with work runs at once: throughput is not
-// bounded by the partition count.
-//
-// At most Workers business steps of a partition run at once. A ticket
-// whose record is on its way to Kafka holds no step: the output path
-// never waits on one ticket, since the sends of many orders are in flight
-// together and the producer batches them. An order's next ticket starts
-// only once Kafka has taken the previous one's record (or, exactly once,
-// once it is in the open transaction), rather than being pipelined behind
-// it: a send that fails can then be searched for and sent again without
-// any later ticket of its order overtaking it, and the in-flight window
-// bounds what waits.
+// Each claimed partition has a dispatcher and a pool of Workers. The
+// dispatcher takes records in offset order. A record whose order has no
+// ticket running goes to a free worker; otherwise it waits in its order's
+// queue, and the worker that finishes the order's current ticket takes it
+// next. So the tickets of one order run strictly one after another, in
+// offset order, while up to Workers orders of the same partition run at
+// once: throughput is no longer bounded by the partition count.
 //
 // # A ticket's path
 //

@@ -21,28 +21,21 @@ type marker interface {
 }
 
 // partition runs the tickets of one claimed partition: a dispatcher takes
-// records in offset order and runs each busy order's tickets, one at a
-// time, on a goroutine of the order's own, so that many orders progress at
-// once while each order stays strictly sequential. At most Workers
-// business steps run at once; a ticket waiting for Kafka to take its
-// record holds no step, so the output path never waits on one ticket:
-// sends of many orders are in flight together, and the producer batches
-// them.
+// records in offset order and hands each order's tickets, one at a time,
+// to a bounded pool of workers, so that many orders progress at once while
+// each order stays strictly sequential.
 type partition struct {
-	topic   string
-	id      int32
-	initial int64 // offset the claim started at, the commit point until a ticket is taken
-	// steps holds a place for each business step running: at most
-	// Workers at once. A ticket waiting for Kafka's answer holds none.
-	steps chan struct{}
-	// orders that have a ticket running, each on a goroutine of its own.
-	running  sync.WaitGroup
+	topic    string
+	id       int32
+	initial  int64 // offset the claim started at, the commit point until a ticket is taken
+	workers  int
 	proc     *processor
 	log      *zap.Logger
 	mark     marker
 	tracker  committer
 	orders   *orderBook
 	window   chan struct{} // bound: MaxInFlight tickets taken ahead of the oldest unfinished
+	ready    chan *sarama.ConsumerMessage
 	queuesMu sync.Mutex
 	queues   map[string][]*sarama.ConsumerMessage // busy orders and their waiting tickets
 	motion   motion                               // whether taken tickets finish, for readiness
@@ -86,12 +79,13 @@ func newPartition(topic string, id int32, start claimStart, opts Options, proc *
 		marked:         start.offset,
 		markedMetadata: start.metadata,
 		commitInterval: opts.CommitInterval,
-		steps:          make(chan struct{}, opts.Workers),
+		workers:        opts.Workers,
 		proc:           proc,
 		log:            log,
 		mark:           mark,
 		orders:         newOrderBook(),
 		window:         make(chan struct{}, opts.MaxInFlight),
+		ready:          make(chan *sarama.ConsumerMessage),
 		queues:         make(map[string][]*sarama.ConsumerMessage),
 
 		obs: proc.obs.Partition(topic, id),
@@ -121,11 +115,20 @@ func (p *partition) run(stop context.Context, messages <-chan *sarama.ConsumerMe
 		}()
 	}
 
+	var wg sync.WaitGroup
+	for range p.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.work(work)
+		}()
+	}
 	p.dispatch(stop, work, messages)
+	close(p.ready)
 
 	finished := make(chan struct{})
 	go func() {
-		p.running.Wait()
+		wg.Wait()
 		close(finished)
 	}()
 	timer := time.NewTimer(drain)
@@ -178,13 +181,13 @@ func (p *partition) dispatch(stop, work context.Context, messages <-chan *sarama
 		if !p.enqueue(msg) {
 			continue
 		}
-		// Started even while stopping: the ticket is taken, and its order
-		// finishes it unless the drain runs out.
-		p.running.Add(1)
-		go func() {
-			defer p.running.Done()
-			p.runOrder(work, msg)
-		}()
+		// Hand over even while stopping: the ticket is taken, and a
+		// worker finishes it unless the drain runs out.
+		select {
+		case p.ready <- msg:
+		case <-work.Done():
+			return
+		}
 	}
 }
 
@@ -218,19 +221,21 @@ func (p *partition) next(key string) *sarama.ConsumerMessage {
 	return msg
 }
 
-// runOrder processes msg and then its order's queued tickets, one after
-// the other, until the queue is empty or ctx ends.
-func (p *partition) runOrder(ctx context.Context, msg *sarama.ConsumerMessage) {
-	for msg != nil {
-		offset := msg.Offset
-		if err := p.proc.handle(ctx, msg, p.orders, p.steps, func() { p.markFinished(offset) }); err != nil {
-			if !errors.Is(err, errAbandoned) {
-				p.log.Error("ticket processing stopped", zap.Int32("partition", p.id), zap.Int64("offset", msg.Offset), zap.Error(err))
+// work processes the orders handed to it, each to the end of its queued
+// tickets, until the ready channel closes or ctx ends.
+func (p *partition) work(ctx context.Context) {
+	for msg := range p.ready {
+		for msg != nil {
+			offset := msg.Offset
+			if err := p.proc.handle(ctx, msg, p.orders, func() { p.markFinished(offset) }); err != nil {
+				if !errors.Is(err, errAbandoned) {
+					p.log.Error("ticket processing stopped", zap.Int32("partition", p.id), zap.Int64("offset", msg.Offset), zap.Error(err))
+				}
+				return // abandoned: the order's later tickets stay unfinished too
 			}
-			return // abandoned: the order's later tickets stay unfinished too
+			p.finish(msg)
+			msg = p.next(string(msg.Key))
 		}
-		p.finish(msg)
-		msg = p.next(string(msg.Key))
 	}
 }
 

@@ -69,8 +69,8 @@ type processor struct {
 // failure, or hands it on. The dead-letter write, like the publish, waits
 // for Kafka as long as it must: a ticket is finished only once it is
 // safely somewhere.
-func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook, steps chan struct{}, written func()) error {
-	in := &inbound{msg: msg, start: p.now(), orders: orders, steps: steps, written: written}
+func (p *processor) handle(ctx context.Context, msg *sarama.ConsumerMessage, orders *orderBook, written func()) error {
+	in := &inbound{msg: msg, start: p.now(), orders: orders, written: written}
 	defer func() { p.obs.TicketHandled(p.now().Sub(in.start)) }()
 	for _, stage := range []stage{
 		p.checkSize,     // larger than MAX_MESSAGE_BYTES: dead-lettered
@@ -97,7 +97,6 @@ type inbound struct {
 	msg     *sarama.ConsumerMessage
 	start   time.Time
 	orders  *orderBook
-	steps   chan struct{} // a place is held while the business step runs
 	written func()
 	// Set by decode:
 	t     models.Ticket
@@ -193,7 +192,7 @@ func (p *processor) process(ctx context.Context, in *inbound) (outcome, error) {
 	// bytes and a copy already written can be recognised.
 	var result *outgoing
 	err := retry.Do(ctx, p.opts.Retry, func(ctx context.Context, attempt int) error {
-		if err := p.runStep(ctx, in.steps, t); err != nil {
+		if err := p.step.Process(ctx, t); err != nil {
 			return err
 		}
 		if result == nil {
@@ -232,18 +231,6 @@ func (p *processor) process(ctx context.Context, in *inbound) (outcome, error) {
 		return deadLetterWith(failureFromRetry(exhausted)), nil
 	}
 	return proceed, errAbandoned // ctx ended during the retries
-}
-
-// runStep runs the business step on t while holding a place in steps, so
-// that at most Workers steps of a partition run at once.
-func (p *processor) runStep(ctx context.Context, steps chan struct{}, t models.Ticket) error {
-	select {
-	case steps <- struct{}{}:
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-	defer func() { <-steps }()
-	return p.step.Process(ctx, t)
 }
 
 // sequenceVerdict is what the sequence check decides for a ticket.
