@@ -73,7 +73,9 @@ type Config struct {
 	// dead-lettered (default 1048576).
 	MaxMessageBytes int
 	// CommitInterval is how often each partition's commit point and commit
-	// metadata are committed (default 100ms).
+	// metadata are committed in a transaction under exactly_once, and
+	// marked under at_least_once, where the group commits what is marked
+	// every second (default 100ms).
 	CommitInterval time.Duration
 	// MetadataMaxBytes bounds the commit metadata, which names the offsets
 	// finished above the commit point; it must not exceed the brokers'
@@ -130,7 +132,7 @@ func (c *Config) Bind(s *config.Source) {
 	s.Duration(&c.LagInterval, "LAG_INTERVAL", "how often consumer lag is measured")
 	s.Duration(&c.NotReadyAfter, "NOT_READY_AFTER", "how long a partition may hold tickets without finishing one before /readyz turns 503")
 	s.Int(&c.MaxMessageBytes, "MAX_MESSAGE_BYTES", "largest ticket accepted, in bytes")
-	s.Duration(&c.CommitInterval, "COMMIT_INTERVAL", "how often offsets and their commit metadata are committed")
+	s.Duration(&c.CommitInterval, "COMMIT_INTERVAL", "how often offsets and their commit metadata are committed (exactly_once) or marked (at_least_once)")
 	s.Int(&c.MetadataMaxBytes, "COMMIT_METADATA_MAX_BYTES", "largest commit metadata; at most the brokers' offset.metadata.max.bytes")
 	s.String(&c.ProcessingGuarantee, "PROCESSING_GUARANTEE", "exactly_once with Kafka transactions, or at_least_once")
 	s.String(&c.TransactionalIDPrefix, "TRANSACTIONAL_ID_PREFIX", "start of each member's transactional id under exactly_once")
@@ -213,5 +215,5 @@ func (c Config) Validate() error {
 // Client returns the settings of the consumer's Kafka group member.
 func (c Config) Client() kafka.ConsumerSettings {
 	return kafka.ConsumerSettings{BalanceStrategy: c.BalanceStrategy, DrainTimeout: c.DrainTimeout,
-		CommitInterval: c.CommitInterval, Transactional: c.ProcessingGuarantee == ExactlyOnce}
+		Transactional: c.ProcessingGuarantee == ExactlyOnce}
 }

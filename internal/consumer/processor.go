@@ -55,6 +55,8 @@ type processor struct {
 	// txn is the exactly-once output path; nil under at-least-once, where
 	// records go to out.
 	txn *transactions
+	// searches coalesces the searches before resending failed records.
+	searches searches
 }
 
 // handle processes msg and returns nil once the ticket is finished
@@ -444,11 +446,11 @@ func (p *processor) send(ctx context.Context, o *outgoing) (err error) {
 		o.msg.Timestamp = p.now() // FindWritten searches from here
 	}
 	if o.failed && o.msg.Key != nil {
-		written, err := p.opts.FindWritten(ctx, []*sarama.ProducerMessage{o.msg})
+		written, err := p.searches.written(ctx, p.opts.FindWritten, o.msg)
 		if err != nil {
 			return err
 		}
-		if written[o.msg] {
+		if written {
 			p.log.Info("a failed publish was written all the same; not sent again",
 				append(o.logFields(), zap.String("topic", o.msg.Topic))...)
 			return nil

@@ -48,6 +48,11 @@ func fetchCommitted(client sarama.Client, group, topic string, partition int32) 
 	req.RequireStable = conf.Consumer.IsolationLevel == sarama.ReadCommitted && req.Version >= 7
 	resp, err := coordinator.FetchOffset(req)
 	if err != nil {
+		// The connection failed (the broker restarted, say): drop it and
+		// ask for the coordinator afresh, so that the next try does not
+		// go to the same dead connection.
+		_ = coordinator.Close()
+		_ = client.RefreshCoordinator(group)
 		return Committed{}, err
 	}
 	block := resp.GetBlock(topic, partition)
