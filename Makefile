@@ -78,7 +78,7 @@ toxiproxy:
 # SEED=n replays one schedule (with RUNS, the seeds n, n+1, ...), SECONDS
 # is the load per run (30, or 15 for the short set; a replay needs the
 # run's value) and GUARANTEE the processing guarantee the consumer runs
-# under and each run is judged by (exactly_once unless set). It starts and stops its own brokers and
+# under and each run is judged by (at_least_once unless set). It starts and stops its own brokers and
 # toxiproxy, and writes the final table to CHAOS_REPORT.
 RUNS ?=
 SEED ?=

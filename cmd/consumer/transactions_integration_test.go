@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -100,56 +99,4 @@ func TestExactlyOnceUnderMemberFaults(t *testing.T) {
 			assert.Empty(t, kafkatest.ReadToEnd(t, dead))
 		})
 	}
-}
-
-// TestExactlyOnceRidesOutBrokerOutage stops the broker of an exactly-once
-// consumer with a backlog to go. The open transaction fails and is
-// aborted, and the member rejoins, with a backoff, until the broker is
-// back; then every ticket is in the output exactly once, in sequence, and
-// nothing is dead-lettered for the outage.
-func TestExactlyOnceRidesOutBrokerOutage(t *testing.T) {
-	const total = 10000
-	broker := kafkatest.StartBroker(t) // its own, so that stopping it disturbs no other test
-	in, out, dead, group := kafkatest.Name("it-in"), kafkatest.Name("it-out"), kafkatest.Name("it-dlq"), kafkatest.Name("it-group")
-	producer := kafkatest.Start(t, kafkatest.Build(t, producerBinary), []string{
-		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + in, "TOPIC_PARTITIONS=3", "RATE=0", "ORDERS=50",
-		fmt.Sprintf("MAX_TICKETS=%d", total), "LOG_LEVEL=warn",
-	})
-	require.Equal(t, 0, producer.Wait(t, time.Minute), "the producer delivers every ticket")
-	consumer := kafkatest.Start(t, kafkatest.Build(t, consumerBinary), []string{
-		"KAFKA_BROKERS=" + broker.Addr, "KAFKA_TOPIC=" + in, "OUTPUT_TOPIC=" + out, "DLQ_TOPIC=" + dead,
-		"GROUP_ID=" + group, "WORKERS=1", "SHUTDOWN_TIMEOUT=30s", "PROCESSING_GUARANTEE=exactly_once",
-		// A short window, so that the backlog outlasts the stop.
-		"MAX_IN_FLIGHT=50",
-	})
-	kafkatest.ReadAllFrom(t, broker.Addr, out, 200, time.Minute) // under way
-
-	broker.Stop(t)
-	require.Eventually(t, func() bool {
-		return kafkatest.MetricSum(consumer.URL("/metrics"), metrics.ConsumerTransactionsAbortedTotal, nil) > 0
-	}, time.Minute, 100*time.Millisecond, "the open transaction fails and is aborted")
-	broker.Start(t)
-
-	client, err := sarama.NewClient([]string{broker.Addr}, kafkatest.Config())
-	require.NoError(t, err)
-	defer client.Close()
-	require.Eventually(t, func() bool { return committedAtEndOn(t, client, group, in) }, 2*time.Minute, 250*time.Millisecond,
-		"the consumer commits every partition to its end")
-	t.Logf("aborted transactions: %.0f", kafkatest.MetricSum(consumer.URL("/metrics"), metrics.ConsumerTransactionsAbortedTotal, nil))
-	require.NoError(t, consumer.Cmd.Process.Signal(syscall.SIGTERM))
-	require.Equal(t, 0, consumer.Wait(t, 40*time.Second), "graceful exit")
-
-	records := kafkatest.ReadAllFrom(t, broker.Addr, out, total, 30*time.Second)
-	seen := map[string]int{}
-	last := map[string]uint64{}
-	for _, r := range records {
-		p, err := models.DecodeProcessed(r.Value)
-		require.NoError(t, err)
-		seen[p.TicketID]++
-		require.Equal(t, last[p.OrderID]+1, p.Sequence, "order %s: the ticket after sequence %d", p.OrderID, last[p.OrderID])
-		last[p.OrderID] = p.Sequence
-	}
-	assert.Len(t, seen, total, "every ticket processed")
-	assert.Len(t, records, total, "none twice for a read_committed reader")
-	assert.Empty(t, kafkatest.ReadAllFrom(t, broker.Addr, dead, 0, 30*time.Second), "nothing dead-lettered for an outage")
 }

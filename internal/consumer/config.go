@@ -82,8 +82,8 @@ type Config struct {
 	// offset.metadata.max.bytes (default 4096, the brokers' default). A
 	// partition takes no records it could not name within the bound.
 	MetadataMaxBytes int
-	// ProcessingGuarantee is exactly_once or at_least_once (default
-	// exactly_once).
+	// ProcessingGuarantee is at_least_once or exactly_once (default
+	// at_least_once, until exactly_once holds under every fault).
 	ProcessingGuarantee string
 	// TransactionalIDPrefix starts the transactional id of each member's
 	// producer under exactly_once; the host name and process id follow
@@ -110,7 +110,7 @@ func (c *Config) SetDefaults() {
 		CommitInterval:   100 * time.Millisecond,
 		MetadataMaxBytes: DefaultMetadataMaxBytes,
 
-		ProcessingGuarantee:   ExactlyOnce,
+		ProcessingGuarantee:   AtLeastOnce,
 		TransactionalIDPrefix: "ticket-processor-consumer",
 	}
 }

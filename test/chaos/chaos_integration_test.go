@@ -32,7 +32,7 @@ type settings struct {
 
 func loadSettings(t *testing.T) settings {
 	t.Helper()
-	s := settings{guarantee: checker.ExactlyOnce, load: 30 * time.Second,
+	s := settings{guarantee: checker.AtLeastOnce, load: 30 * time.Second,
 		rate: map[int]int{1: 2000, 3: 1000}, report: os.Getenv("CHAOS_REPORT")}
 	runs, seed := os.Getenv("CHAOS_RUNS"), os.Getenv("CHAOS_SEED")
 	switch {

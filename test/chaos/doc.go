@@ -14,8 +14,8 @@
 //   - CHAOS_SEED: replay this seed (alone, unless CHAOS_RUNS is set).
 //   - CHAOS_SECONDS: seconds of load per run (default 30; 15 in the short
 //     set). A schedule depends on it, so a replay needs the same value.
-//   - CHAOS_GUARANTEE: exactly_once (default, as the consumer's own) or
-//     at_least_once: passed to the consumer as PROCESSING_GUARANTEE, and
+//   - CHAOS_GUARANTEE: at_least_once (default, as the consumer's own) or
+//     exactly_once: passed to the consumer as PROCESSING_GUARANTEE, and
 //     the guarantee each run is judged by.
 //   - CHAOS_RATE, CHAOS_RATE_CLUSTER: tickets per second on one broker
 //     (default 2000, the baseline's rate) and on three (default 1000).
