@@ -137,7 +137,6 @@ func NewTransactionalConfig(sc *sarama.Config, id string) (*sarama.Config, error
 	tc.Producer.Transaction.Timeout = TransactionTimeout
 	tc.Producer.Idempotent = true
 	tc.Net.MaxOpenRequests = 1
-	tc.MetricRegistry = sc.MetricRegistry
 	// Fail fast while Kafka is away. A failed transaction is aborted and
 	// done again from what was committed, so a long retry buys nothing;
 	// and sarama holds its transaction's partition lock while it retries
